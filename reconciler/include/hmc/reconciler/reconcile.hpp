@@ -1,0 +1,72 @@
+#pragma once
+// The pure reconciler: (desired, observed, now) -> plan + status + requeue hint.
+// No I/O, no clock reads, no logging. Deterministic for the same input.
+
+#include "hmc/reconciler/desired.hpp"
+#include "hmc/reconciler/observed.hpp"
+#include "hmc/reconciler/plan.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace hmc::reconciler {
+
+using namespace std::chrono_literals;
+
+struct ReconcilerConfig {
+  std::string group_root = "/heron/topologies";  // Marathon group of all topologies
+  std::string heron_root = "/heron";             // heron.statemgr.root.path
+  std::string state_manager_connection = "127.0.0.1:2181";  // passed to heron-executor
+  std::string default_image;     // heron.executor.docker.image
+  std::string default_core_uri;  // heron.package.core.uri
+  bool remove_orphan_groups = false;         // delete groups we own with no desired node
+  bool clean_orphan_heron_state = true;      // delete Heron state with no group, no desired node
+  std::chrono::milliseconds orphan_state_grace = 5min;  // ... untouched for this long
+  std::chrono::milliseconds kill_force_after = 2min;    // a kill may force after this long
+  std::chrono::milliseconds waiting_deadline = 10min;   // Waiting longer -> Degraded
+  std::chrono::milliseconds waiting_threshold = 30s;    // queued + overdue this long -> Waiting
+  std::chrono::milliseconds progress_requeue = 2s;      // re-check while something moves
+};
+
+// The largest offer resources seen over the configured window (kept by the
+// controller from the queue's lastUnusedOffers and the known agents).
+struct OfferHistory {
+  std::optional<OfferResources> largest;  // component-wise maxima of single offers
+  std::chrono::milliseconds window = 10min;
+  int offers_seen = 0;
+};
+
+struct ReconcileInput {
+  std::string name;                         // the topology (the work-queue key)
+  std::optional<std::string> desired_raw;   // the desired node's bytes; nullopt: no node
+  std::int64_t desired_version = -1;        // its ZooKeeper version (observedGeneration)
+  std::optional<TopologyStatus> previous;   // the status last written, if any
+  const MarathonSnapshot* marathon = nullptr;  // never null when called
+  HeronStateNodes heron_state;
+  std::optional<TimePoint> heron_state_modified;  // newest mtime of those nodes
+  OfferHistory offers;
+  std::string last_error;   // failure of the previous plan's execution, if any
+  int retry_count = 0;      // consecutive failures of this key
+  TimePoint now{};
+};
+
+Plan reconcile(const ReconcilerConfig& cfg, const ReconcileInput& in);
+
+// The Marathon group id of a topology: <group_root>/<name>.
+std::string group_id_for(const ReconcilerConfig& cfg, std::string_view name);
+
+// The full Marathon group body for a desired topology, in Heron's shape (one
+// app per container, container 0 the TManager, fixed port order) plus the
+// ownership labels and the spec hash. `instances` is 1 when running, 0 suspended.
+std::string build_group_json(const ReconcilerConfig& cfg, const DesiredTopology& t, int instances);
+
+// Hash of everything in the spec that shapes the Marathon apps (not `state`).
+std::string spec_hash(const ReconcilerConfig& cfg, const DesiredTopology& t);
+
+// Heron's state node paths for a topology under cfg.heron_root, in the order
+// `heron kill` deletes them (locks, ... topologies last).
+std::vector<std::string> heron_state_paths(const ReconcilerConfig& cfg, std::string_view name);
+
+}  // namespace hmc::reconciler
