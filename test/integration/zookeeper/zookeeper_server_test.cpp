@@ -1,0 +1,62 @@
+#include "hmc/testing/zookeeper_server.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+namespace {
+
+using hmc::testing::ZooKeeperServer;
+using namespace std::chrono_literals;
+
+TEST(ZooKeeperServerHarness, StartsOnLoopbackAndAnswers) {
+  ZooKeeperServer zk;
+  EXPECT_EQ(zk.connect_string(), "127.0.0.1:" + std::to_string(zk.port()));
+  EXPECT_EQ(zk.four_letter("ruok"), "imok");
+  EXPECT_NE(zk.four_letter("srvr").find("Mode: standalone"), std::string::npos);
+}
+
+TEST(ZooKeeperServerHarness, RestartKeepsPortAndData) {
+  ZooKeeperServer zk;
+  const int port = zk.port();
+  zk.stop();
+  EXPECT_FALSE(hmc::testing::port_open(port));
+  EXPECT_TRUE(std::filesystem::exists(zk.data_dir() + "/version-2"));
+  zk.start();
+  EXPECT_EQ(zk.port(), port);
+  EXPECT_EQ(zk.four_letter("ruok"), "imok");
+}
+
+TEST(ZooKeeperServerHarness, PausedServerDoesNotAnswerUntilResumed) {
+  ZooKeeperServer zk;
+  zk.pause();
+  EXPECT_TRUE(zk.paused());
+  EXPECT_EQ(zk.four_letter("ruok", 300ms), "");
+  zk.resume();
+  EXPECT_EQ(zk.four_letter("ruok"), "imok");
+}
+
+TEST(ZooKeeperServerHarness, DestructorStopsServerAndRemovesData) {
+  std::string data_dir;
+  int port = 0;
+  {
+    ZooKeeperServer zk;
+    data_dir = zk.data_dir();
+    port = zk.port();
+    zk.pause();  // even a frozen server is stopped
+  }
+  EXPECT_FALSE(std::filesystem::exists(data_dir));
+  EXPECT_FALSE(hmc::testing::port_open(port));
+}
+
+TEST(ZooKeeperServerHarness, ConfiguredTickBoundsSessionTimeouts) {
+  hmc::testing::ZooKeeperServerOptions options;
+  options.tick_time = 100ms;
+  ZooKeeperServer zk(options);
+  EXPECT_EQ(zk.min_session_timeout(), 200ms);
+  const auto conf = zk.four_letter("conf");
+  EXPECT_NE(conf.find("minSessionTimeout=200"), std::string::npos) << conf;
+  EXPECT_NE(conf.find("maxSessionTimeout=2000"), std::string::npos) << conf;
+}
+
+}  // namespace

@@ -1,0 +1,223 @@
+#include "hmc/testing/zookeeper_server.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+#include <thread>
+
+namespace hmc::testing {
+namespace {
+
+constexpr const char* java_binary = "/usr/bin/java";
+constexpr const char* main_class = "org.apache.zookeeper.server.ZooKeeperServerMain";
+
+// zookeeper.jar's manifest names most of these; listing them keeps the server
+// independent of that manifest. slf4j-log4j12 + log4j route the server's log
+// to stdout (our log file) instead of slf4j's no-op logger.
+std::string class_path() {
+  const char* jars[] = {
+      "zookeeper.jar",        "zookeeper-jute.jar",   "slf4j-api.jar",
+      "slf4j-log4j12.jar",    "log4j-1.2.jar",        "metrics-core.jar",
+      "netty-buffer.jar",     "netty-common.jar",     "netty-handler.jar",
+      "netty-resolver.jar",   "netty-codec.jar",      "netty-transport.jar",
+      "netty-transport-native-epoll.jar", "netty-transport-native-unix-common.jar",
+      "snappy-java.jar",      "commons-cli.jar",
+  };
+  std::string cp = "/etc/zookeeper/conf";
+  for (const char* jar : jars) {
+    std::string path = std::string("/usr/share/java/") + jar;
+    if (std::filesystem::exists(path)) cp += ":" + path;
+  }
+  return cp;
+}
+
+std::string tail(const std::string& text, std::size_t lines) {
+  std::size_t pos = text.size();
+  for (std::size_t n = 0; n <= lines && pos > 0; ++n) {
+    pos = text.rfind('\n', pos - 1);
+    if (pos == std::string::npos) return text;
+  }
+  return text.substr(pos + 1);
+}
+
+}  // namespace
+
+ZooKeeperServer::ZooKeeperServer(ZooKeeperServerOptions options) : options_(options) {
+  if (!std::filesystem::exists(java_binary) ||
+      !std::filesystem::exists("/usr/share/java/zookeeper.jar")) {
+    throw std::runtime_error(
+        "ZooKeeperServer needs /usr/bin/java and Debian's zookeeper package "
+        "(/usr/share/java/zookeeper.jar); run scripts/setup.sh");
+  }
+  dir_ = std::make_unique<TempDir>();
+  data_dir_ = dir_->path() + "/data";
+  std::filesystem::create_directories(data_dir_);
+  config_file_ = dir_->path() + "/zoo.cfg";
+  log_file_ = dir_->path() + "/zookeeper.log";
+  write_file(dir_->path() + "/log4j.properties",
+             "log4j.rootLogger=INFO, CONSOLE\n"
+             "log4j.appender.CONSOLE=org.apache.log4j.ConsoleAppender\n"
+             "log4j.appender.CONSOLE.layout=org.apache.log4j.PatternLayout\n"
+             "log4j.appender.CONSOLE.layout.ConversionPattern=%d{ISO8601} %-5p [%t] %c{1}: %m%n\n");
+  port_ = free_port();
+  if (options_.start) start();
+}
+
+ZooKeeperServer::~ZooKeeperServer() {
+  try {
+    stop();
+  } catch (...) {
+  }
+  // dir_ (data, config, log) is removed by TempDir's destructor.
+}
+
+void ZooKeeperServer::write_config() {
+  auto max_timeout = options_.max_session_timeout.count() > 0 ? options_.max_session_timeout
+                                                                : 20 * options_.tick_time;
+  write_file(config_file_,
+             "tickTime=" + std::to_string(options_.tick_time.count()) + "\n" +
+                 "dataDir=" + data_dir_ + "\n" +
+                 "clientPort=" + std::to_string(port_) + "\n" +
+                 "clientPortAddress=127.0.0.1\n"
+                 "maxSessionTimeout=" + std::to_string(max_timeout.count()) + "\n" +
+                 "maxClientCnxns=0\n"
+                 "admin.enableServer=false\n"
+                 "4lw.commands.whitelist=*\n"
+                 "autopurge.purgeInterval=0\n");
+}
+
+std::string ZooKeeperServer::connect_string() const {
+  return "127.0.0.1:" + std::to_string(port_);
+}
+
+void ZooKeeperServer::start() {
+  if (process_.pid() > 0 && process_.running()) return;
+  // The port comes from free_port(), which can race with other processes; on
+  // the first start a taken port is replaced, later starts must keep it.
+  const bool may_change_port = !std::filesystem::exists(data_dir_ + "/version-2");
+  for (int attempt = 0;; ++attempt) {
+    write_config();
+    std::vector<std::string> argv = {
+        // Kill the server if the test process dies without running destructors.
+        "/usr/bin/setpriv", "--pdeathsig", "KILL", "--",
+        java_binary, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+        "-XX:-UsePerfData", "-Xshare:auto", "-Djava.net.preferIPv4Stack=true",
+        "-Dlog4j.configuration=file:" + dir_->path() + "/log4j.properties",
+        "-Dzookeeper.jmx.log4j.disable=true", "-Dzookeeper.admin.enableServer=false",
+        // Lets tests store nodes above the default 1 MiB limit.
+        "-Djute.maxbuffer=4194304", "-cp", class_path(), main_class, config_file_};
+    if (!std::filesystem::exists("/usr/bin/setpriv")) argv.erase(argv.begin(), argv.begin() + 4);
+    process_ = ChildProcess(argv, log_file_);
+    paused_ = false;
+    const bool ready = wait_until(
+        [this] {
+          if (!process_.running()) return true;
+          return four_letter("srvr", std::chrono::milliseconds{500}).find("Mode:") != std::string::npos;
+        },
+        options_.start_timeout, std::chrono::milliseconds{50});
+    if (ready && process_.running()) return;
+    const std::string log_text = log();
+    process_.stop(std::chrono::milliseconds{2000});
+    if (may_change_port && attempt < 3 && log_text.find("Address already in use") != std::string::npos) {
+      port_ = free_port();
+      continue;
+    }
+    throw std::runtime_error("ZooKeeper server on port " + std::to_string(port_) +
+                             (ready ? " exited during start" : " did not answer in time") +
+                             "; log tail:\n" + tail(log_text, 30));
+  }
+}
+
+void ZooKeeperServer::stop() {
+  if (process_.pid() <= 0) return;
+  if (paused_) resume();
+  process_.stop(std::chrono::milliseconds{5000});
+  process_ = ChildProcess();
+  paused_ = false;
+}
+
+void ZooKeeperServer::pause() {
+  if (process_.pid() <= 0 || paused_) return;
+  process_.signal(SIGSTOP);
+  paused_ = true;
+}
+
+void ZooKeeperServer::resume() {
+  if (process_.pid() <= 0 || !paused_) return;
+  process_.signal(SIGCONT);
+  paused_ = false;
+}
+
+bool ZooKeeperServer::running() { return process_.pid() > 0 && process_.running(); }
+
+std::string ZooKeeperServer::four_letter(const std::string& command,
+                                         std::chrono::milliseconds timeout) const {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return {};
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port_));
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto wait_for = [&](short events) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return false;
+    pollfd p{fd, events, 0};
+    return ::poll(&p, 1, static_cast<int>(left.count())) == 1 && (p.revents & (events | POLLHUP));
+  };
+  std::string out;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 && errno != EINPROGRESS) {
+    ::close(fd);
+    return {};
+  }
+  int err = 0;
+  socklen_t len = sizeof err;
+  if (!wait_for(POLLOUT) || ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0 ||
+      ::send(fd, command.data(), command.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(command.size())) {
+    ::close(fd);
+    return {};
+  }
+  char buf[4096];
+  while (wait_for(POLLIN)) {
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return out;
+}
+
+std::string ZooKeeperServer::log() const { return read_file(log_file_); }
+
+ZooKeeperEnvironment::ZooKeeperEnvironment(ZooKeeperServerOptions options) : options_(options) {}
+
+namespace {
+std::unique_ptr<ZooKeeperServer>& environment_server() {
+  static std::unique_ptr<ZooKeeperServer> server;
+  return server;
+}
+}  // namespace
+
+void ZooKeeperEnvironment::SetUp() { environment_server() = std::make_unique<ZooKeeperServer>(options_); }
+
+void ZooKeeperEnvironment::TearDown() { environment_server().reset(); }
+
+ZooKeeperServer& ZooKeeperEnvironment::server() {
+  auto& s = environment_server();
+  if (!s) throw std::logic_error("ZooKeeperEnvironment is not set up (AddGlobalTestEnvironment)");
+  return *s;
+}
+
+ZooKeeperServer& shared_zookeeper() {
+  static ZooKeeperServer server;
+  return server;
+}
+
+}  // namespace hmc::testing
