@@ -13,6 +13,8 @@
 namespace hmc::reconciler {
 
 inline constexpr int kDesiredSchemaVersion = 1;
+// Upper bound on `containers` (worker containers, TManager not counted).
+inline constexpr int kMaxContainers = 1000;
 
 enum class DesiredState { running, suspended, killed };
 enum class OnStuck { wait, suspend };
@@ -77,5 +79,7 @@ std::string check_name(std::string_view name);
 
 const char* to_string(DesiredState s) noexcept;
 std::optional<DesiredState> parse_desired_state(std::string_view s) noexcept;
+const char* to_string(OnStuck s) noexcept;
+std::optional<OnStuck> parse_on_stuck(std::string_view s) noexcept;
 
 }  // namespace hmc::reconciler

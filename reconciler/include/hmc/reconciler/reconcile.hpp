@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace hmc::reconciler {
 
@@ -64,6 +66,34 @@ std::string build_group_json(const ReconcilerConfig& cfg, const DesiredTopology&
 
 // Hash of everything in the spec that shapes the Marathon apps (not `state`).
 std::string spec_hash(const ReconcilerConfig& cfg, const DesiredTopology& t);
+
+// One app of the Marathon form, as the reconciler compares it with what it observes.
+struct ExpectedApp {
+  std::string id;
+  int instances = 1;
+  double cpus = 0, mem = 0, disk = 0;
+  std::string image;
+  std::string cmd;
+  bool operator==(const ExpectedApp&) const = default;
+};
+
+// The apps of the Marathon form (container 0..containers), in order.
+std::vector<ExpectedApp> expected_apps(const ReconcilerConfig& cfg, const DesiredTopology& t,
+                                       int instances);
+
+// The app id of one container: <group id>/<index>.
+std::string app_id_for(const ReconcilerConfig& cfg, std::string_view name, int index);
+
+// The shell command of one container: "cd $MESOS_SANDBOX && ./heron-core/bin/heron-executor
+// --shard=<i> ... --server-port=$PORT0 ... --checkpoint-manager-port=$PORT8 <executorArgs>".
+std::string executor_command(const ReconcilerConfig& cfg, const DesiredTopology& t, int index);
+
+// The nine port names in $PORT0..$PORT8 order.
+std::vector<std::string> port_names();
+
+// The image and core package URI after the controller's defaults are applied.
+std::string resolved_image(const ReconcilerConfig& cfg, const DesiredTopology& t);
+std::string resolved_core_uri(const ReconcilerConfig& cfg, const DesiredTopology& t);
 
 // Heron's state node paths for a topology under cfg.heron_root, in the order
 // `heron kill` deletes them (locks, ... topologies last).

@@ -1,6 +1,6 @@
 #pragma once
 // The status the controller writes back to ZooKeeper, one node per topology at
-// <controller root>/status/<name> (JSON, documented in docs/architecture.md).
+// <controller root>/status/<name> (JSON, documented in docs/desired-state.md).
 
 #include "hmc/common/clock.hpp"
 
@@ -24,6 +24,8 @@ inline constexpr const char* kCondAvailable = "Available";      // every contain
 inline constexpr const char* kCondWaiting = "Waiting";          // stuck for offers
 inline constexpr const char* kCondSpecValid = "SpecValid";      // desired node parses
 inline constexpr const char* kCondDrift = "DriftDetected";      // changed by hand
+inline constexpr const char* kCondOrphaned = "Orphaned";        // our group, no desired node
+inline constexpr const char* kCondKilling = "Killing";          // a kill is in progress
 
 struct Condition {
   std::string type;
@@ -83,6 +85,9 @@ struct TopologyStatus {
 const char* to_string(Phase p) noexcept;
 const char* to_string(Health h) noexcept;
 const char* to_string(ConditionStatus s) noexcept;
+std::optional<Phase> parse_phase(std::string_view s) noexcept;
+std::optional<Health> parse_health(std::string_view s) noexcept;
+std::optional<ConditionStatus> parse_condition_status(std::string_view s) noexcept;
 
 std::string to_json(const TopologyStatus& s);
 // Lenient parse of a status node (for the CLI and for restarts); nullopt if not JSON.

@@ -1,0 +1,40 @@
+#pragma once
+// Private helpers shared by the reconciler's JSON codecs (Boost.JSON stays
+// out of the public headers).
+
+#include <boost/json.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace hmc::reconciler::detail {
+
+// Integral doubles are written as integers ("cpus": 2, not 2E0), so the
+// canonical form reads like what a person would write.
+inline boost::json::value number(double d) {
+  if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9.0e15)
+    return boost::json::value(static_cast<std::int64_t>(d));
+  return boost::json::value(d);
+}
+
+// Parses with a bounded depth; returns null value and sets `err` on failure.
+inline boost::json::value parse_bounded(std::string_view text, std::string& err) {
+  boost::json::parse_options opt;
+  opt.max_depth = 16;
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(boost::json::string_view(text.data(), text.size()), ec,
+                                            {}, opt);
+  if (ec) {
+    err = ec.message();
+    return nullptr;
+  }
+  return v;
+}
+
+inline std::string serialize(const boost::json::value& v) { return boost::json::serialize(v); }
+
+inline std::string_view sv(const boost::json::string& s) { return {s.data(), s.size()}; }
+
+}  // namespace hmc::reconciler::detail
