@@ -36,5 +36,6 @@ inline boost::json::value parse_bounded(std::string_view text, std::string& err)
 inline std::string serialize(const boost::json::value& v) { return boost::json::serialize(v); }
 
 inline std::string_view sv(const boost::json::string& s) { return {s.data(), s.size()}; }
+inline std::string_view sv(boost::json::string_view s) { return {s.data(), s.size()}; }
 
 }  // namespace hmc::reconciler::detail
