@@ -1,0 +1,155 @@
+#pragma once
+// The controller runtime: watches desired topologies in ZooKeeper, observes
+// Marathon in bulk, runs the pure reconciler per topology on a work queue and
+// applies its plans through the adapters, then writes status back.
+//
+// Threads: `workers` reconcile threads, one observer thread (bulk Marathon
+// reads, resync timer), and the ZooKeeper client's dispatcher thread for
+// watch callbacks. All shared state is behind `mu_`.
+
+#include "hmc/common/clock.hpp"
+#include "hmc/controller/work_queue.hpp"
+#include "hmc/reconciler/reconcile.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+namespace hmc::zk { class ZkClient; }
+namespace hmc::marathon { class MarathonClient; }
+
+namespace hmc::controller {
+
+using namespace std::chrono_literals;
+
+struct ControllerOptions {
+  std::string root = "/heron-marathon";  // desired: <root>/topologies, status: <root>/status
+  reconciler::ReconcilerConfig reconciler;
+  int workers = 4;
+  std::chrono::milliseconds resync_period = 5min;
+  std::chrono::milliseconds min_observe_interval = 200ms;  // between two bulk observations
+  std::chrono::milliseconds observe_retry = 1s;            // after a failed observation
+  std::chrono::milliseconds offer_window = 10min;          // largest-offer history
+  WorkQueueOptions queue;
+  std::string identity;  // this replica's name, written into status
+};
+
+// What the runtime reports to metrics; every hook is optional.
+struct ControllerHooks {
+  std::function<void(const std::string& result, double seconds)> reconcile_done;  // success|error|requeue_after
+  std::function<void()> reconcile_error;
+  std::function<void(int)> active_workers;
+  std::function<void(const std::map<std::string, int>&)> topologies_by_phase;
+  std::function<void(const std::string& topology, const reconciler::TopologyStatus*)> topology_status;  // null: gone
+  std::function<void()> drift_repaired;
+  std::function<void()> orphan_cleaned;
+  WorkQueueHooks queue;
+};
+
+class Controller {
+ public:
+  Controller(zk::ZkClient& zk, marathon::MarathonClient& marathon, const TimeSource& time,
+             ControllerOptions options, ControllerHooks hooks = {});
+  ~Controller();
+  Controller(const Controller&) = delete;
+  Controller& operator=(const Controller&) = delete;
+
+  // Loads desired and status nodes, arms watches, takes the first observation
+  // and starts the workers. Errors: ZooKeeper unreachable at start.
+  Result<void> start();
+  // Stops taking work, waits up to `deadline` for in-flight reconciles, joins threads.
+  void stop(std::chrono::milliseconds deadline = 5s);
+
+  // Whether this replica may act (leader). Without election it always is.
+  void set_acting(bool acting);
+  bool acting() const { return acting_.load(); }
+
+  // A hint (Marathon event, SIGHUP): observe again soon.
+  void request_observation();
+  // Requeue every known topology now (as the periodic resync does).
+  void resync_all();
+
+  // Health: the observer loop ran recently and no reconcile is wedged.
+  bool healthy(std::string* why) const;
+  // Ready: ZooKeeper connected and the first full sync is done.
+  bool ready(std::string* why) const;
+
+  std::uint64_t observations() const { return observations_.load(); }
+
+ private:
+  struct DesiredEntry {
+    std::string raw;
+    std::int32_t version = -1;
+  };
+  struct KeyState {
+    std::uint64_t need_generation = 0;   // snapshot needed before reconciling again
+    std::optional<reconciler::TopologyStatus> status;  // last written
+    bool status_exists = false;
+    std::string last_error;
+    bool armed = false;                  // data watch on the desired node
+  };
+
+  void worker_loop();
+  void observer_loop();
+  bool observe_once();
+  void process(const std::string& name);
+  Result<void> apply(const std::string& name, const reconciler::Action& action,
+                     std::int32_t desired_version, bool& forgotten);
+  void write_status(const std::string& name, reconciler::TopologyStatus status);
+
+  void watch_children();
+  void watch_desired(const std::string& name);
+  void on_session_state(int state);
+  void reload_all();
+  void publish_phase_counts();
+  void enqueue_all_locked(std::vector<std::string>& out);
+
+  std::string desired_path(const std::string& name) const;
+  std::string status_path(const std::string& name) const;
+
+  zk::ZkClient& zk_;
+  marathon::MarathonClient& marathon_;
+  const TimeSource& time_;
+  ControllerOptions options_;
+  ControllerHooks hooks_;
+  WorkQueue queue_;
+
+  mutable std::mutex mu_;
+  std::condition_variable observe_cv_;
+  bool observe_requested_ = false;
+  bool resync_requested_ = false;
+  std::shared_ptr<const reconciler::MarathonSnapshot> snapshot_;
+  std::map<std::string, std::set<std::string>> heron_state_;  // topology -> paths
+  std::map<std::string, DesiredEntry> desired_;
+  std::unordered_map<std::string, KeyState> keys_;
+  std::unordered_set<std::string> parked_;
+  std::map<std::string, std::string> group_fingerprint_;  // topology -> observed digest
+  struct SeenOffer { TimePoint at; reconciler::OfferResources res; };
+  std::map<std::string, SeenOffer> offers_seen_;  // offer id -> resources
+  std::uint64_t cycles_started_ = 0;
+  bool children_armed_ = false;
+
+  std::atomic<bool> acting_{true};
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> synced_{false};
+  std::atomic<int> active_workers_{0};
+  std::atomic<std::uint64_t> observations_{0};
+  std::atomic<std::int64_t> last_loop_ms_{0};  // observer heartbeat (steady clock)
+  std::vector<std::thread> workers_;
+  std::thread observer_;
+};
+
+}  // namespace hmc::controller

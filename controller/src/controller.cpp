@@ -1,0 +1,681 @@
+#include "hmc/controller/controller.hpp"
+
+#include "hmc/common/log.hpp"
+#include "hmc/marathon/marathon_client.hpp"
+#include "hmc/zookeeper/zk_client.hpp"
+
+#include <algorithm>
+#include <sstream>
+
+namespace hmc::controller {
+
+namespace rc = hmc::reconciler;
+using namespace std::chrono;
+
+namespace {
+
+std::int64_t steady_ms() {
+  return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+}
+
+std::string last_segment(const std::string& id) {
+  auto pos = id.rfind('/');
+  return pos == std::string::npos ? id : id.substr(pos + 1);
+}
+
+// A digest of what the reconciler looks at for one topology group, to requeue
+// only the topologies whose observed state changed between two snapshots.
+std::string fingerprint(const rc::ObservedGroup& g) {
+  std::ostringstream o;
+  o << g.version;
+  for (auto& a : g.apps) {
+    o << '|' << a.id << ':' << a.instances << ':' << a.tasks_running << ':' << a.tasks_staged << ':'
+      << a.tasks_healthy << ':' << a.version << ':' << a.deployment_ids.size() << ':'
+      << a.last_task_failure.size();
+  }
+  return o.str();
+}
+
+bool same_status(const rc::TopologyStatus& a, const rc::TopologyStatus& b) {
+  rc::TopologyStatus x = a, y = b;
+  x.updated_at = y.updated_at = TimePoint{};
+  return x == y;
+}
+
+// Heron's state directories (CuratorStateManager), see REFERENCE.md section 1.
+const char* const kHeronDirs[] = {"topologies", "packingplans", "pplans", "executionstate",
+                                  "schedulers", "tmanagers", "tmasters", "metricscaches",
+                                  "locks", "statefulcheckpoints"};
+
+}  // namespace
+
+Controller::Controller(zk::ZkClient& zk, marathon::MarathonClient& marathon, const TimeSource& time,
+                       ControllerOptions options, ControllerHooks hooks)
+    : zk_(zk), marathon_(marathon), time_(time), options_(std::move(options)),
+      hooks_(std::move(hooks)), queue_(options_.queue, hooks_.queue) {}
+
+Controller::~Controller() { stop(1s); }
+
+std::string Controller::desired_path(const std::string& name) const {
+  return options_.root + "/topologies/" + name;
+}
+std::string Controller::status_path(const std::string& name) const {
+  return options_.root + "/status/" + name;
+}
+
+Result<void> Controller::start() {
+  for (const char* sub : {"/topologies", "/status"}) {
+    auto r = zk_.ensure_path(options_.root + sub);
+    if (!r) return r.error();
+  }
+  zk_.set_session_listener([this](zk::SessionState s) { on_session_state(static_cast<int>(s)); });
+
+  // Statuses written by a previous run: the reconciler continues from them.
+  auto names = zk_.children(options_.root + "/status");
+  if (!names) return names.error();
+  for (auto& n : *names) {
+    auto node = zk_.get(status_path(n));
+    if (!node) continue;
+    std::lock_guard lock(mu_);
+    auto& ks = keys_[n];
+    ks.status_exists = true;
+    ks.status = rc::parse_status(node->data);
+  }
+  watch_children();
+
+  last_loop_ms_ = steady_ms();
+  if (!observe_once()) log::warn("first observation failed; retrying in the background");
+  synced_ = true;
+  resync_all();
+
+  observer_ = std::thread([this] { observer_loop(); });
+  for (int i = 0; i < std::max(1, options_.workers); ++i)
+    workers_.emplace_back([this] { worker_loop(); });
+  log::info("controller started", {{"root", options_.root},
+                                   {"group_root", options_.reconciler.group_root},
+                                   {"workers", std::to_string(options_.workers)},
+                                   {"identity", options_.identity}});
+  return {};
+}
+
+void Controller::stop(milliseconds deadline) {
+  if (stopping_.exchange(true)) {
+    // already stopping or stopped; still join if needed
+  }
+  queue_.shut_down();
+  {
+    std::lock_guard lock(mu_);
+    observe_cv_.notify_all();
+  }
+  const auto until = steady_clock::now() + deadline;
+  while (queue_.processing() > 0 && steady_clock::now() < until) std::this_thread::sleep_for(5ms);
+  for (auto& t : workers_)
+    if (t.joinable()) t.join();
+  workers_.clear();
+  if (observer_.joinable()) observer_.join();
+}
+
+void Controller::set_acting(bool acting) {
+  const bool was = acting_.exchange(acting);
+  if (acting && !was) resync_all();
+}
+
+void Controller::request_observation() {
+  std::lock_guard lock(mu_);
+  observe_requested_ = true;
+  observe_cv_.notify_all();
+}
+
+void Controller::enqueue_all_locked(std::vector<std::string>& out) {
+  std::set<std::string> all;
+  for (auto& [n, _] : desired_) all.insert(n);
+  for (auto& [n, ks] : keys_)
+    if (ks.status_exists) all.insert(n);
+  if (snapshot_)
+    for (auto& [id, _] : snapshot_->groups) all.insert(last_segment(id));
+  for (auto& [n, _] : heron_state_) all.insert(n);
+  out.assign(all.begin(), all.end());
+}
+
+void Controller::resync_all() {
+  std::vector<std::string> keys;
+  {
+    std::lock_guard lock(mu_);
+    enqueue_all_locked(keys);
+  }
+  for (auto& k : keys) queue_.add(k);
+}
+
+bool Controller::healthy(std::string* why) const {
+  const auto age = steady_ms() - last_loop_ms_.load();
+  const auto limit = std::max<std::int64_t>(60'000, 3 * options_.resync_period.count());
+  if (!stopping_ && age > limit) {
+    if (why) *why = "observer loop has not run for " + std::to_string(age / 1000) + "s";
+    return false;
+  }
+  auto [longest, total] = queue_.in_flight_seconds();
+  (void)total;
+  if (longest > 300) {
+    if (why) *why = "a reconcile has been running for " + std::to_string(static_cast<int>(longest)) + "s";
+    return false;
+  }
+  return true;
+}
+
+bool Controller::ready(std::string* why) const {
+  if (zk_.state() != zk::SessionState::connected) {
+    if (why) *why = std::string("zookeeper session is ") + zk::to_string(zk_.state());
+    return false;
+  }
+  if (!synced_) {
+    if (why) *why = "first sync not done";
+    return false;
+  }
+  std::lock_guard lock(mu_);
+  if (!snapshot_) {
+    if (why) *why = "no Marathon observation yet";
+    return false;
+  }
+  return true;
+}
+
+// ---- ZooKeeper watches -------------------------------------------------
+
+void Controller::watch_children() {
+  if (stopping_) return;
+  auto names = zk_.children(options_.root + "/topologies", [this](zk::WatchEventType, const std::string&) {
+    {
+      std::lock_guard lock(mu_);
+      children_armed_ = false;
+    }
+    watch_children();
+  });
+  if (!names) {
+    log::warn("cannot list desired topologies", {{"error", names.error().message}});
+    return;
+  }
+  std::vector<std::string> to_watch;
+  {
+    std::lock_guard lock(mu_);
+    children_armed_ = true;
+    for (auto& n : *names) {
+      auto& ks = keys_[n];
+      if (!ks.armed) to_watch.push_back(n);
+    }
+  }
+  for (auto& n : to_watch) watch_desired(n);
+}
+
+void Controller::watch_desired(const std::string& name) {
+  if (stopping_) return;
+  {
+    std::lock_guard lock(mu_);
+    auto& ks = keys_[name];
+    if (ks.armed) return;
+    ks.armed = true;
+  }
+  auto node = zk_.get(desired_path(name), [this, name](zk::WatchEventType, const std::string&) {
+    {
+      std::lock_guard lock(mu_);
+      keys_[name].armed = false;
+    }
+    watch_desired(name);
+  });
+  bool changed = false;
+  {
+    std::lock_guard lock(mu_);
+    if (node) {
+      auto& d = desired_[name];
+      changed = d.version != node->stat.version || d.raw != node->data;
+      d.raw = std::move(node->data);
+      d.version = node->stat.version;
+    } else {
+      keys_[name].armed = false;  // no watch was set
+      if (node.error().kind == ErrorKind::not_found) {
+        changed = desired_.erase(name) > 0;
+      } else {
+        log::warn("cannot read desired node", {{"topology", name}, {"error", node.error().message}});
+      }
+    }
+  }
+  if (changed) queue_.add(name);
+}
+
+void Controller::on_session_state(int state) {
+  const auto s = static_cast<zk::SessionState>(state);
+  log::info("zookeeper session", {{"state", zk::to_string(s)}});
+  if (s == zk::SessionState::expired) {
+    std::lock_guard lock(mu_);
+    children_armed_ = false;
+    for (auto& [_, ks] : keys_) ks.armed = false;
+  } else if (s == zk::SessionState::connected) {
+    bool rearm;
+    {
+      std::lock_guard lock(mu_);
+      rearm = !children_armed_;
+    }
+    if (rearm) reload_all();
+  }
+}
+
+void Controller::reload_all() {
+  // After a session expiry: every watch is gone. Re-read and re-arm.
+  watch_children();
+  std::vector<std::string> names;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [n, ks] : keys_)
+      if (!ks.armed) names.push_back(n);
+  }
+  for (auto& n : names) watch_desired(n);
+  resync_all();
+}
+
+// ---- Observation -------------------------------------------------------
+
+void Controller::observer_loop() {
+  auto next_resync = steady_clock::now() + options_.resync_period;
+  auto last_observe = steady_clock::now();
+  while (!stopping_) {
+    bool resync = false;
+    {
+      std::unique_lock lock(mu_);
+      observe_cv_.wait_until(lock, std::min(next_resync, steady_clock::now() + 10s), [&] {
+        return stopping_ || observe_requested_ || steady_clock::now() >= next_resync;
+      });
+      if (stopping_) break;
+      if (steady_clock::now() >= next_resync) resync = true;
+      if (!observe_requested_ && !resync) {
+        last_loop_ms_ = steady_ms();
+        continue;
+      }
+    }
+    // Space observations out: many requests inside the interval share one.
+    const auto earliest = last_observe + options_.min_observe_interval;
+    if (steady_clock::now() < earliest) std::this_thread::sleep_until(earliest);
+    if (stopping_) break;
+    {
+      std::lock_guard lock(mu_);
+      observe_requested_ = false;
+    }
+    last_observe = steady_clock::now();
+    const bool ok = observe_once();
+    last_loop_ms_ = steady_ms();
+    if (!ok) {
+      std::this_thread::sleep_for(options_.observe_retry);
+      request_observation();
+      continue;
+    }
+    if (resync) {
+      next_resync = steady_clock::now() + options_.resync_period;
+      resync_all();
+    }
+  }
+}
+
+bool Controller::observe_once() {
+  std::uint64_t gen;
+  {
+    std::lock_guard lock(mu_);
+    gen = ++cycles_started_;
+  }
+  auto snap = marathon_.observe(options_.reconciler.group_root);
+  if (!snap) {
+    log::warn("marathon observation failed", {{"error", snap.error().message}});
+    return false;
+  }
+  // Heron's own state: one children() per directory, whatever the number of topologies.
+  std::map<std::string, std::set<std::string>> heron;
+  for (const char* dir : kHeronDirs) {
+    const std::string base = options_.reconciler.heron_root + "/" + dir;
+    auto kids = zk_.children(base);
+    if (!kids) continue;  // missing directory: nothing there
+    for (auto& k : *kids) {
+      std::string name = k;
+      if (std::string_view(dir) == "locks") {
+        auto pos = k.find("__");
+        if (pos == std::string::npos) continue;
+        name = k.substr(0, pos);
+      }
+      heron[name].insert(base + "/" + k);
+    }
+  }
+
+  auto s = std::make_shared<rc::MarathonSnapshot>(std::move(*snap));
+  s->generation = gen;
+  const TimePoint now = time_.now();
+
+  std::vector<std::string> wake;
+  {
+    std::lock_guard lock(mu_);
+    // Offers declined recently, for the "largest offer" diagnosis.
+    for (auto& q : s->queue)
+      for (auto& o : q.last_unused_offers)
+        offers_seen_[o.offer_id.empty() ? o.agent_id : o.offer_id] = SeenOffer{o.timestamp.value_or(now), o.resources};
+    for (auto it = offers_seen_.begin(); it != offers_seen_.end();)
+      it = (now - it->second.at > options_.offer_window) ? offers_seen_.erase(it) : std::next(it);
+
+    std::map<std::string, std::string> fps;
+    for (auto& [id, g] : s->groups) fps[last_segment(id)] = fingerprint(g);
+    for (auto& q : s->queue) {
+      // queue entries belong to an app /<group_root>/<name>/<i>
+      auto rel = q.app_id.substr(std::min(q.app_id.size(), options_.reconciler.group_root.size() + 1));
+      auto slash = rel.find('/');
+      if (slash != std::string::npos) fps[rel.substr(0, slash)] += "|q" + std::to_string(q.unused_offers) + ":" + std::to_string(q.overdue);
+    }
+    for (auto& [n, fp] : fps) {
+      auto it = group_fingerprint_.find(n);
+      if (it == group_fingerprint_.end() || it->second != fp) wake.push_back(n);
+    }
+    for (auto& [n, _] : group_fingerprint_)
+      if (!fps.count(n)) wake.push_back(n);
+    group_fingerprint_ = std::move(fps);
+    for (auto& [n, _] : heron)
+      if (!heron_state_.count(n)) wake.push_back(n);
+    heron_state_ = std::move(heron);
+    snapshot_ = s;
+    for (auto it = parked_.begin(); it != parked_.end();) {
+      if (keys_[*it].need_generation <= gen) {
+        wake.push_back(*it);
+        it = parked_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  observations_++;
+  for (auto& n : wake) queue_.add(n);
+  return true;
+}
+
+// ---- Reconcile ---------------------------------------------------------
+
+void Controller::worker_loop() {
+  while (auto key = queue_.get()) {
+    if (hooks_.active_workers) hooks_.active_workers(++active_workers_);
+    else ++active_workers_;
+    try {
+      process(*key);
+    } catch (const std::exception& e) {
+      log::error("reconcile crashed", {{"topology", *key}, {"error", e.what()}});
+      queue_.add_rate_limited(*key);
+    }
+    queue_.done(*key);
+    if (hooks_.active_workers) hooks_.active_workers(--active_workers_);
+    else --active_workers_;
+  }
+}
+
+void Controller::process(const std::string& name) {
+  if (!acting_) return;  // a standby keeps its view warm but never acts
+  const auto started = steady_clock::now();
+  rc::ReconcileInput in;
+  in.name = name;
+  std::shared_ptr<const rc::MarathonSnapshot> snap;
+  {
+    std::lock_guard lock(mu_);
+    auto& ks = keys_[name];
+    if (!snapshot_ || snapshot_->generation < ks.need_generation) {
+      parked_.insert(name);
+      observe_requested_ = true;
+      observe_cv_.notify_all();
+      return;
+    }
+    snap = snapshot_;
+    if (auto it = desired_.find(name); it != desired_.end()) {
+      in.desired_raw = it->second.raw;
+      in.desired_version = it->second.version;
+    }
+    in.previous = ks.status;
+    in.last_error = ks.last_error;
+    if (auto it = heron_state_.find(name); it != heron_state_.end())
+      in.heron_state.present.assign(it->second.begin(), it->second.end());
+    rc::OfferResources largest;
+    int seen = 0;
+    for (auto& [_, o] : offers_seen_) {
+      largest.cpus = std::max(largest.cpus, o.res.cpus);
+      largest.mem = std::max(largest.mem, o.res.mem);
+      largest.disk = std::max(largest.disk, o.res.disk);
+      largest.ports = std::max(largest.ports, o.res.ports);
+      ++seen;
+    }
+    if (seen) in.offers.largest = largest;
+    in.offers.offers_seen = seen;
+    in.offers.window = options_.offer_window;
+  }
+  in.marathon = snap.get();
+  in.retry_count = queue_.failures(name);
+  in.now = time_.now();
+
+  // Orphaned Heron state: its age decides whether it may be cleaned.
+  const std::string group_id = rc::group_id_for(options_.reconciler, name);
+  if (!in.desired_raw && !in.heron_state.present.empty() && !snap->groups.count(group_id)) {
+    std::int64_t newest = 0;
+    for (auto& p : in.heron_state.present)
+      if (auto st = zk_.exists(p); st && *st) newest = std::max(newest, (*st)->mtime_ms);
+    if (newest) in.heron_state_modified = TimePoint{milliseconds{newest}};
+  }
+
+  rc::Plan plan = rc::reconcile(options_.reconciler, in);
+
+  // A name with no desired node, no group and no Heron state has nothing to
+  // report: drop a stale status node rather than writing a new one.
+  if (!in.desired_raw && !snap->groups.count(group_id) && in.heron_state.present.empty() &&
+      plan.actions.empty()) {
+    bool had_status;
+    {
+      std::lock_guard lock(mu_);
+      auto& ks = keys_[name];
+      had_status = ks.status_exists;
+      ks.status.reset();
+      ks.status_exists = false;
+    }
+    if (had_status) {
+      auto r = zk_.remove(status_path(name));
+      if (!r && r.error().kind != ErrorKind::not_found) {
+        std::lock_guard lock(mu_);
+        keys_[name].status_exists = true;
+        queue_.add_rate_limited(name);
+        return;
+      }
+      if (hooks_.topology_status) hooks_.topology_status(name, nullptr);
+      publish_phase_counts();
+    }
+    queue_.forget(name);
+    if (hooks_.reconcile_done)
+      hooks_.reconcile_done("success", duration<double>(steady_clock::now() - started).count());
+    return;
+  }
+
+  Result<void> failed{};
+  bool forgotten = false;
+  bool wrote = false;
+  for (auto& action : plan.actions) {
+    log::info("apply", {{"topology", name}, {"action", rc::describe(action)}});
+    auto r = apply(name, action, static_cast<std::int32_t>(in.desired_version), forgotten);
+    if (!r) {
+      failed = r;
+      break;
+    }
+    wrote = true;
+    if (std::holds_alternative<rc::DeleteHeronState>(action) && !in.desired_raw && hooks_.orphan_cleaned)
+      hooks_.orphan_cleaned();
+  }
+  if (wrote) {
+    std::lock_guard lock(mu_);
+    // The next reconcile of this key must see an observation started after these writes.
+    keys_[name].need_generation = cycles_started_ + 1;
+  }
+  if (wrote && hooks_.drift_repaired) {
+    if (auto* c = rc::find_condition(plan.status.conditions, rc::kCondDrift);
+        c && c->status == rc::ConditionStatus::True)
+      hooks_.drift_repaired();
+  }
+
+  std::string result = "success";
+  if (!failed) {
+    const Error& e = failed.error();
+    const bool terminal = !e.is_retryable() && e.kind != ErrorKind::unavailable;
+    log::warn("apply failed", {{"topology", name}, {"error", e.message}, {"kind", to_string(e.kind)}});
+    milliseconds delay{0};
+    if (terminal && e.kind == ErrorKind::invalid) {
+      queue_.forget(name);
+    } else {
+      delay = queue_.add_rate_limited(name);
+    }
+    plan.status.last_error = e.message;
+    plan.status.retry_count = queue_.failures(name);
+    if (delay.count()) plan.status.next_retry_time = time_.now() + delay;
+    {
+      std::lock_guard lock(mu_);
+      keys_[name].last_error = e.message;
+    }
+    result = "error";
+    if (hooks_.reconcile_error) hooks_.reconcile_error();
+  } else {
+    queue_.forget(name);
+    {
+      std::lock_guard lock(mu_);
+      keys_[name].last_error.clear();
+    }
+    if (plan.requeue_after) {
+      // Progress checks want a fresh observation: mark the need, then wait.
+      {
+        std::lock_guard lock(mu_);
+        keys_[name].need_generation = std::max(keys_[name].need_generation, cycles_started_ + 1);
+      }
+      queue_.add_after(name, *plan.requeue_after);
+      result = "requeue_after";
+    }
+  }
+  if (!forgotten) write_status(name, std::move(plan.status));
+  if (hooks_.reconcile_done)
+    hooks_.reconcile_done(result, duration<double>(steady_clock::now() - started).count());
+}
+
+Result<void> Controller::apply(const std::string& name, const rc::Action& action,
+                               std::int32_t desired_version, bool& forgotten) {
+  auto marathon_write_allowed = [&]() -> Result<void> {
+    // Fencing: a replica whose session is suspect must not write to Marathon.
+    if (!acting_ || zk_.state() != zk::SessionState::connected)
+      return make_error(ErrorSource::zookeeper, ErrorKind::fenced,
+                        "not writing to Marathon: ZooKeeper session is not connected or not leader");
+    return {};
+  };
+  auto ignore = [](Result<marathon::ChangeResult> r, ErrorKind ok_kind) -> Result<void> {
+    if (r || r.error().kind == ok_kind) return {};
+    return r.error();
+  };
+  return std::visit(
+      [&](const auto& a) -> Result<void> {
+        using T = std::decay_t<decltype(a)>;
+        if constexpr (std::is_same_v<T, rc::CreateGroup>) {
+          if (auto f = marathon_write_allowed(); !f) return f;
+          // 409: it exists already (a stale snapshot); the next observation shows it.
+          return ignore(marathon_.create_group(a.body), ErrorKind::conflict);
+        } else if constexpr (std::is_same_v<T, rc::UpdateGroup>) {
+          if (auto f = marathon_write_allowed(); !f) return f;
+          auto r = marathon_.update_group(a.group_id, a.body, a.force);
+          if (!r) return r.error();
+          return {};
+        } else if constexpr (std::is_same_v<T, rc::SuspendGroup>) {
+          if (auto f = marathon_write_allowed(); !f) return f;
+          return ignore(marathon_.scale_group(a.group_id, 0.0, a.force), ErrorKind::not_found);
+        } else if constexpr (std::is_same_v<T, rc::CancelDeployment>) {
+          if (auto f = marathon_write_allowed(); !f) return f;
+          auto r = marathon_.cancel_deployment(a.deployment_id);
+          if (!r && r.error().kind != ErrorKind::not_found) return r.error();
+          return {};
+        } else if constexpr (std::is_same_v<T, rc::DeleteGroup>) {
+          if (auto f = marathon_write_allowed(); !f) return f;
+          return ignore(marathon_.delete_group(a.group_id, a.force), ErrorKind::not_found);
+        } else if constexpr (std::is_same_v<T, rc::DeleteHeronState>) {
+          for (auto& p : a.paths) {
+            auto r = zk_.remove_recursive(p);
+            if (!r) return r.error();
+          }
+          std::lock_guard lock(mu_);
+          heron_state_.erase(name);
+          return {};
+        } else {
+          // The kill is complete: forget the status, then the desired node, but
+          // only the version we acted on (a resubmit meanwhile is kept).
+          auto st = zk_.remove(status_path(name));
+          if (!st && st.error().kind != ErrorKind::not_found) return st.error();
+          auto d = zk_.remove(desired_path(name), desired_version);
+          if (!d && d.error().kind != ErrorKind::not_found) return d.error();
+          {
+            std::lock_guard lock(mu_);
+            keys_[name].status.reset();
+            keys_[name].status_exists = false;
+            desired_.erase(name);
+          }
+          forgotten = true;
+          if (hooks_.topology_status) hooks_.topology_status(name, nullptr);
+          publish_phase_counts();
+          log::info("topology forgotten", {{"topology", name}});
+          return {};
+        }
+      },
+      action);
+}
+
+void Controller::write_status(const std::string& name, rc::TopologyStatus status) {
+  status.name = name;
+  status.leader = options_.identity;
+  status.updated_at = time_.now();
+  bool exists;
+  {
+    std::lock_guard lock(mu_);
+    auto& ks = keys_[name];
+    if (ks.status && same_status(*ks.status, status)) return;
+    exists = ks.status_exists;
+  }
+  // Nothing to say about a name with no desired node, no group and no status.
+  const std::string json = rc::to_json(status);
+  Result<void> r{};
+  if (exists) {
+    auto s = zk_.set(status_path(name), json);
+    if (!s && s.error().kind == ErrorKind::not_found) exists = false;
+    else if (!s) r = s.error();
+  }
+  if (!exists) {
+    auto c = zk_.create(status_path(name), json);
+    if (!c && c.error().kind == ErrorKind::conflict) {
+      auto s = zk_.set(status_path(name), json);
+      if (!s) r = s.error();
+    } else if (!c) {
+      r = c.error();
+    }
+  }
+  if (!r) {
+    log::warn("cannot write status", {{"topology", name}, {"error", r.error().message}});
+    return;
+  }
+  {
+    std::lock_guard lock(mu_);
+    auto& ks = keys_[name];
+    ks.status = status;
+    ks.status_exists = true;
+  }
+  if (hooks_.topology_status) hooks_.topology_status(name, &status);
+  log::info("status", {{"topology", name},
+                       {"phase", rc::to_string(status.phase)},
+                       {"health", rc::to_string(status.health)},
+                       {"running", std::to_string(status.running_containers)},
+                       {"total", std::to_string(status.total_containers)}});
+  publish_phase_counts();
+}
+
+void Controller::publish_phase_counts() {
+  if (!hooks_.topologies_by_phase) return;
+  std::map<std::string, int> counts;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [n, ks] : keys_)
+      if (ks.status && ks.status_exists) counts[rc::to_string(ks.status->phase)]++;
+  }
+  hooks_.topologies_by_phase(counts);
+}
+
+}  // namespace hmc::controller

@@ -1,0 +1,211 @@
+// heron-marathon-controller: reconciles Marathon groups with the desired
+// topologies stored in ZooKeeper. See docs/architecture.md.
+
+#include "hmc/common/duration.hpp"
+#include "hmc/common/log.hpp"
+#include "hmc/controller/controller.hpp"
+#include "hmc/marathon/marathon_client.hpp"
+#include "hmc/zookeeper/zk_client.hpp"
+
+#include <boost/program_options.hpp>
+
+#include <csignal>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include <pthread.h>
+#include <unistd.h>
+
+namespace po = boost::program_options;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitRuntime = 1;
+constexpr int kExitUsage = 2;
+
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+std::chrono::milliseconds duration_flag(const po::variables_map& vm, const char* name) {
+  const auto& s = vm[name].as<std::string>();
+  auto d = hmc::parse_duration(s);
+  if (!d) throw UsageError(std::string("--") + name + ": '" + s + "' is not a duration (e.g. 500ms, 30s, 10m, 1h)");
+  return *d;
+}
+
+std::string read_secret_file(const std::string& path, const char* what) {
+  std::ifstream in(path);
+  if (!in) throw UsageError(std::string(what) + ": cannot read " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string s = ss.str();
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+std::string default_identity() {
+  char host[256] = {0};
+  ::gethostname(host, sizeof host - 1);
+  return std::string(host) + "-" + std::to_string(::getpid());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  po::options_description desc(
+      "Usage: heron-marathon-controller --zk HOST:PORT[,...] --marathon URL [options]\n\n"
+      "Reconciles Marathon groups with the desired Heron topologies stored in ZooKeeper.\n\n"
+      "Options");
+  // clang-format off
+  desc.add_options()
+    ("help,h", "show this help")
+    ("zk", po::value<std::string>(), "ZooKeeper connection string HOST:PORT[,...] (env HMC_ZK)")
+    ("zk-auth-file", po::value<std::string>(), "file holding ZooKeeper digest credentials user:password")
+    ("zk-session-timeout", po::value<std::string>()->default_value("30s"), "ZooKeeper session timeout")
+    ("marathon", po::value<std::string>(), "Marathon base URL, e.g. http://127.0.0.1:8080 (env HMC_MARATHON)")
+    ("marathon-token-file", po::value<std::string>(), "file holding the DC/OS token (or env HMC_MARATHON_TOKEN)")
+    ("marathon-timeout", po::value<std::string>()->default_value("10s"), "deadline of each Marathon request")
+    ("marathon-ca-file", po::value<std::string>(), "CA bundle for https Marathon")
+    ("root", po::value<std::string>()->default_value("/heron-marathon"), "controller root node in ZooKeeper")
+    ("group-root", po::value<std::string>()->default_value("/heron/topologies"), "Marathon group holding the topologies")
+    ("heron-root", po::value<std::string>()->default_value("/heron"), "Heron's state root (heron.statemgr.root.path)")
+    ("state-manager-connection", po::value<std::string>(), "ZooKeeper address passed to heron-executor (default: --zk)")
+    ("docker-image", po::value<std::string>()->default_value(""), "default executor image (heron.executor.docker.image)")
+    ("core-uri", po::value<std::string>()->default_value(""), "default Heron core package URI (heron.package.core.uri)")
+    ("workers", po::value<int>()->default_value(4), "concurrent reconciles")
+    ("resync-period", po::value<std::string>()->default_value("5m"), "full resync period")
+    ("observe-interval", po::value<std::string>()->default_value("200ms"), "minimum time between two bulk Marathon observations")
+    ("kill-force-after", po::value<std::string>()->default_value("2m"), "a kill may force Marathon after this long")
+    ("waiting-deadline", po::value<std::string>()->default_value("10m"), "Waiting longer than this is Degraded")
+    ("offer-window", po::value<std::string>()->default_value("10m"), "how long declined offers are remembered")
+    ("remove-orphan-groups", po::bool_switch(), "delete groups owned by the controller that have no desired node")
+    ("qps", po::value<double>()->default_value(10.0), "overall rate of retries")
+    ("burst", po::value<int>()->default_value(100), "burst of retries")
+    ("identity", po::value<std::string>(), "this replica's name (default host-pid)")
+    ("log-level", po::value<std::string>()->default_value("info"), "debug|info|warn|error")
+    ("log-format", po::value<std::string>()->default_value("logfmt"), "logfmt|json");
+  // clang-format on
+
+  po::variables_map vm;
+  try {
+    po::store(po::parse_command_line(argc, argv, desc), vm);
+    po::notify(vm);
+  } catch (const std::exception& e) {
+    std::cerr << "heron-marathon-controller: " << e.what() << "\n" << desc << "\n";
+    return kExitUsage;
+  }
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    return kExitOk;
+  }
+
+  try {
+    hmc::log::Level level;
+    if (!hmc::log::parse_level(vm["log-level"].as<std::string>(), level))
+      throw UsageError("--log-level: expected debug, info, warn or error");
+    hmc::log::set_level(level);
+    hmc::log::Format format;
+    if (!hmc::log::parse_format(vm["log-format"].as<std::string>(), format))
+      throw UsageError("--log-format: expected logfmt or json");
+    hmc::log::set_format(format);
+
+    auto env = [](const char* n) -> std::string {
+      const char* v = std::getenv(n);
+      return v ? v : "";
+    };
+    std::string zk_connect = vm.count("zk") ? vm["zk"].as<std::string>() : env("HMC_ZK");
+    std::string marathon_url = vm.count("marathon") ? vm["marathon"].as<std::string>() : env("HMC_MARATHON");
+    if (zk_connect.empty()) throw UsageError("--zk is required (or HMC_ZK)");
+    if (marathon_url.empty()) throw UsageError("--marathon is required (or HMC_MARATHON)");
+
+    hmc::controller::ControllerOptions opts;
+    opts.root = vm["root"].as<std::string>();
+    opts.workers = vm["workers"].as<int>();
+    if (opts.workers < 1 || opts.workers > 256) throw UsageError("--workers: must be between 1 and 256");
+    opts.resync_period = duration_flag(vm, "resync-period");
+    opts.min_observe_interval = duration_flag(vm, "observe-interval");
+    opts.offer_window = duration_flag(vm, "offer-window");
+    opts.queue.qps = vm["qps"].as<double>();
+    opts.queue.burst = vm["burst"].as<int>();
+    opts.identity = vm.count("identity") ? vm["identity"].as<std::string>() : default_identity();
+    auto& rc = opts.reconciler;
+    rc.group_root = vm["group-root"].as<std::string>();
+    rc.heron_root = vm["heron-root"].as<std::string>();
+    rc.state_manager_connection =
+        vm.count("state-manager-connection") ? vm["state-manager-connection"].as<std::string>() : zk_connect;
+    rc.default_image = vm["docker-image"].as<std::string>();
+    rc.default_core_uri = vm["core-uri"].as<std::string>();
+    rc.remove_orphan_groups = vm["remove-orphan-groups"].as<bool>();
+    rc.kill_force_after = duration_flag(vm, "kill-force-after");
+    rc.waiting_deadline = duration_flag(vm, "waiting-deadline");
+
+    hmc::marathon::MarathonOptions mopts;
+    mopts.base_url = marathon_url;
+    mopts.request_timeout = duration_flag(vm, "marathon-timeout");
+    if (vm.count("marathon-ca-file")) mopts.ca_file = vm["marathon-ca-file"].as<std::string>();
+    if (vm.count("marathon-token-file"))
+      mopts.token = read_secret_file(vm["marathon-token-file"].as<std::string>(), "--marathon-token-file");
+    else
+      mopts.token = env("HMC_MARATHON_TOKEN");
+
+    hmc::zk::ZkOptions zopts;
+    zopts.connect = zk_connect;
+    zopts.session_timeout = duration_flag(vm, "zk-session-timeout");
+    if (vm.count("zk-auth-file")) zopts.digest = read_secret_file(vm["zk-auth-file"].as<std::string>(), "--zk-auth-file");
+
+    // Signals are taken by the main thread only (sigwait), never by workers.
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+    std::signal(SIGPIPE, SIG_IGN);
+
+    auto marathon = hmc::marathon::make_client(mopts);
+    if (!marathon) throw UsageError("--marathon: " + marathon.error().message);
+    auto zk = hmc::zk::connect(zopts);
+    if (!zk) {
+      hmc::log::error("cannot connect to ZooKeeper", {{"zk", zk_connect}, {"error", zk.error().message}});
+      return kExitRuntime;
+    }
+
+    hmc::SystemTimeSource clock;
+    hmc::controller::Controller controller(**zk, **marathon, clock, opts);
+    if (auto r = controller.start(); !r) {
+      hmc::log::error("cannot start", {{"error", r.error().message}});
+      return kExitRuntime;
+    }
+    (*marathon)->subscribe_events(
+        {"deployment_success", "deployment_failed", "deployment_info", "deployment_step_success",
+         "deployment_step_failure", "group_change_success", "status_update_event",
+         "instance_changed_event", "app_terminated_event"},
+        [&controller](const std::string&, const std::string&) { controller.request_observation(); });
+
+    while (true) {
+      int sig = 0;
+      sigwait(&sigs, &sig);
+      if (sig == SIGHUP) {
+        hmc::log::info("SIGHUP: resync");
+        controller.resync_all();
+        controller.request_observation();
+        continue;
+      }
+      hmc::log::info("shutting down", {{"signal", std::to_string(sig)}});
+      break;
+    }
+    controller.stop(5s);
+    return kExitOk;
+  } catch (const UsageError& e) {
+    std::cerr << "heron-marathon-controller: " << e.what() << "\n";
+    return kExitUsage;
+  } catch (const std::exception& e) {
+    hmc::log::error("fatal", {{"error", e.what()}});
+    return kExitRuntime;
+  }
+}
