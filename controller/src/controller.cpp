@@ -244,6 +244,7 @@ void Controller::watch_desired(const std::string& name) {
 void Controller::on_session_state(int state) {
   const auto s = static_cast<zk::SessionState>(state);
   log::info("zookeeper session", {{"state", zk::to_string(s)}});
+  if (hooks_.zk_session) hooks_.zk_session(state);
   if (s == zk::SessionState::expired) {
     std::lock_guard lock(mu_);
     children_armed_ = false;
@@ -280,10 +281,14 @@ void Controller::observer_loop() {
     bool resync = false;
     {
       std::unique_lock lock(mu_);
-      observe_cv_.wait_until(lock, std::min(next_resync, steady_clock::now() + 10s), [&] {
+      observe_cv_.wait_until(lock, std::min(next_resync, steady_clock::now() + 2s), [&] {
         return stopping_ || observe_requested_ || steady_clock::now() >= next_resync;
       });
       if (stopping_) break;
+      if (hooks_.tick) {
+        auto [longest, total] = queue_.in_flight_seconds();
+        hooks_.tick(longest, total);
+      }
       if (steady_clock::now() >= next_resync) resync = true;
       if (!observe_requested_ && !resync) {
         last_loop_ms_ = steady_ms();

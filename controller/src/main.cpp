@@ -5,6 +5,7 @@
 #include "hmc/common/log.hpp"
 #include "hmc/controller/controller.hpp"
 #include "hmc/marathon/marathon_client.hpp"
+#include "hmc/metrics/controller_metrics.hpp"
 #include "hmc/zookeeper/zk_client.hpp"
 
 #include <boost/program_options.hpp>
@@ -54,6 +55,48 @@ std::string default_identity() {
   return std::string(host) + "-" + std::to_string(::getpid());
 }
 
+hmc::controller::ControllerHooks metric_hooks(hmc::metrics::ControllerMetrics& m) {
+  using hmc::metrics::ReconcileResult;
+  hmc::controller::ControllerHooks h;
+  h.reconcile_done = [&m](const std::string& result, double seconds) {
+    m.reconcile_done(result == "error"           ? ReconcileResult::error
+                     : result == "requeue_after" ? ReconcileResult::requeue_after
+                                                 : ReconcileResult::success,
+                     seconds);
+  };
+  h.reconcile_error = [&m] { m.reconcile_error(); };
+  h.active_workers = [&m](int n) { m.active_workers(n); };
+  h.topologies_by_phase = [&m](const std::map<std::string, int>& counts) {
+    m.set_topologies_by_phase(std::map<std::string, long>(counts.begin(), counts.end()));
+  };
+  h.topology_status = [&m](const std::string& name, const hmc::reconciler::TopologyStatus* s) {
+    if (!s || !s->waiting) {
+      m.clear_topology(name);
+      return;
+    }
+    double waited = 0;
+    if (s->waiting->since) waited = std::chrono::duration<double>(s->updated_at - *s->waiting->since).count();
+    m.set_topology_waiting(name, std::max(0.0, waited));
+    for (auto& r : s->waiting->reasons) m.set_declined_offers(name, r.reason, r.declined);
+  };
+  h.drift_repaired = [&m] { m.drift_repaired(); };
+  h.orphan_cleaned = [&m] { m.orphan_cleaned(); };
+  h.zk_session = [&m](int state) {
+    m.zk_session_state(state);
+    if (state == static_cast<int>(hmc::zk::SessionState::expired)) m.zk_session_expired();
+  };
+  h.tick = [&m](double longest, double unfinished) {
+    m.longest_running(longest);
+    m.unfinished_work(unfinished);
+  };
+  h.queue.on_add = [&m] { m.queue_add(); };
+  h.queue.on_depth = [&m](std::size_t d) { m.queue_depth(static_cast<long>(d)); };
+  h.queue.on_queue_wait = [&m](double s) { m.queue_wait(s); };
+  h.queue.on_work_done = [&m](double s) { m.work_time(s); };
+  h.queue.on_retry = [&m] { m.retry(); };
+  return h;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -87,6 +130,8 @@ int main(int argc, char** argv) {
     ("qps", po::value<double>()->default_value(10.0), "overall rate of retries")
     ("burst", po::value<int>()->default_value(100), "burst of retries")
     ("identity", po::value<std::string>(), "this replica's name (default host-pid)")
+    ("metrics-address", po::value<std::string>()->default_value("127.0.0.1:9464"), "where /metrics is served (empty: off)")
+    ("health-address", po::value<std::string>()->default_value("127.0.0.1:9465"), "where /healthz and /readyz are served (empty: off)")
     ("log-level", po::value<std::string>()->default_value("info"), "debug|info|warn|error")
     ("log-format", po::value<std::string>()->default_value("logfmt"), "logfmt|json");
   // clang-format on
@@ -175,8 +220,18 @@ int main(int argc, char** argv) {
       return kExitRuntime;
     }
 
+    hmc::metrics::ControllerMetrics metrics(HMC_VERSION, opts.identity);
+    if (const auto& addr = vm["metrics-address"].as<std::string>(); !addr.empty()) {
+      if (auto r = metrics.start_exposer(addr); !r) throw UsageError("--metrics-address: " + r.error().message);
+    }
+    (*marathon)->set_request_observer([&metrics](const hmc::marathon::RequestRecord& r) {
+      metrics.marathon_request(r.method, r.route, r.code, std::chrono::duration<double>(r.duration).count());
+    });
+    metrics.zk_session_state(static_cast<int>((*zk)->state()));
+    metrics.set_leader(true);
+
     hmc::SystemTimeSource clock;
-    hmc::controller::Controller controller(**zk, **marathon, clock, opts);
+    hmc::controller::Controller controller(**zk, **marathon, clock, opts, metric_hooks(metrics));
     if (auto r = controller.start(); !r) {
       hmc::log::error("cannot start", {{"error", r.error().message}});
       return kExitRuntime;

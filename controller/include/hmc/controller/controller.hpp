@@ -56,6 +56,9 @@ struct ControllerHooks {
   std::function<void(const std::string& topology, const reconciler::TopologyStatus*)> topology_status;  // null: gone
   std::function<void()> drift_repaired;
   std::function<void()> orphan_cleaned;
+  std::function<void(int session_state)> zk_session;        // hmc::zk::SessionState as int
+  // Every couple of seconds from the observer loop: in-flight work ages.
+  std::function<void(double longest_seconds, double unfinished_seconds)> tick;
   WorkQueueHooks queue;
 };
 
