@@ -497,7 +497,7 @@ void Controller::process(const std::string& name) {
   bool wrote = false;
   for (auto& action : plan.actions) {
     log::info("apply", {{"topology", name}, {"action", rc::describe(action)}});
-    auto r = apply(name, action, static_cast<std::int32_t>(in.desired_version), forgotten);
+    auto r = apply(name, action, forgotten);
     if (!r) {
       failed = r;
       break;
@@ -558,8 +558,7 @@ void Controller::process(const std::string& name) {
     hooks_.reconcile_done(result, duration<double>(steady_clock::now() - started).count());
 }
 
-Result<void> Controller::apply(const std::string& name, const rc::Action& action,
-                               std::int32_t desired_version, bool& forgotten) {
+Result<void> Controller::apply(const std::string& name, const rc::Action& action, bool& forgotten) {
   auto marathon_write_allowed = [&]() -> Result<void> {
     // Fencing: a replica whose session is suspect must not write to Marathon.
     if (!acting_ || zk_.state() != zk::SessionState::connected)
@@ -607,8 +606,10 @@ Result<void> Controller::apply(const std::string& name, const rc::Action& action
           // only the version we acted on (a resubmit meanwhile is kept).
           auto st = zk_.remove(status_path(name));
           if (!st && st.error().kind != ErrorKind::not_found) return st.error();
-          auto d = zk_.remove(desired_path(name), desired_version);
-          if (!d && d.error().kind != ErrorKind::not_found) return d.error();
+          if (a.desired_version >= 0) {
+            auto d = zk_.remove(desired_path(name), static_cast<std::int32_t>(a.desired_version));
+            if (!d && d.error().kind != ErrorKind::not_found) return d.error();
+          }
           {
             std::lock_guard lock(mu_);
             keys_[name].status.reset();

@@ -126,6 +126,8 @@ int main(int argc, char** argv) {
     ("kill-force-after", po::value<std::string>()->default_value("2m"), "a kill may force Marathon after this long")
     ("waiting-deadline", po::value<std::string>()->default_value("10m"), "Waiting longer than this is Degraded")
     ("offer-window", po::value<std::string>()->default_value("10m"), "how long declined offers are remembered")
+    ("orphan-state-grace", po::value<std::string>()->default_value("5m"), "Heron state with no group and no desired node is cleaned once untouched this long")
+    ("waiting-threshold", po::value<std::string>()->default_value("30s"), "queued and overdue this long counts as Waiting")
     ("remove-orphan-groups", po::bool_switch(), "delete groups owned by the controller that have no desired node")
     ("qps", po::value<double>()->default_value(10.0), "overall rate of retries")
     ("burst", po::value<int>()->default_value(100), "burst of retries")
@@ -188,6 +190,8 @@ int main(int argc, char** argv) {
     rc.remove_orphan_groups = vm["remove-orphan-groups"].as<bool>();
     rc.kill_force_after = duration_flag(vm, "kill-force-after");
     rc.waiting_deadline = duration_flag(vm, "waiting-deadline");
+    rc.waiting_threshold = duration_flag(vm, "waiting-threshold");
+    rc.orphan_state_grace = duration_flag(vm, "orphan-state-grace");
 
     hmc::marathon::MarathonOptions mopts;
     mopts.base_url = marathon_url;

@@ -109,8 +109,7 @@ class Controller {
   void observer_loop();
   bool observe_once();
   void process(const std::string& name);
-  Result<void> apply(const std::string& name, const reconciler::Action& action,
-                     std::int32_t desired_version, bool& forgotten);
+  Result<void> apply(const std::string& name, const reconciler::Action& action, bool& forgotten);
   void write_status(const std::string& name, reconciler::TopologyStatus status);
 
   void watch_children();
