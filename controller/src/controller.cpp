@@ -83,6 +83,16 @@ Result<void> Controller::start() {
   }
   watch_children();
 
+  if (options_.leader_election) {
+    acting_ = false;
+    election_ = std::make_unique<LeaderElection>(zk_, options_.root + "/election", options_.identity,
+                                                 [this](bool leading) {
+                                                   set_acting(leading);
+                                                   if (hooks_.leader) hooks_.leader(leading);
+                                                 });
+    if (auto r = election_->join(); !r) return r.error();
+  }
+
   last_loop_ms_ = steady_ms();
   if (!observe_once()) log::warn("first observation failed; retrying in the background");
   synced_ = true;
@@ -103,6 +113,10 @@ void Controller::stop(milliseconds deadline) {
     // already stopping or stopped; still join if needed
   }
   queue_.shut_down();
+  acting_ = false;
+  // Release leadership at once: a standby takes over without waiting for
+  // this session to time out.
+  if (election_) election_->resign();
   {
     std::lock_guard lock(mu_);
     observe_cv_.notify_all();
@@ -247,16 +261,24 @@ void Controller::on_session_state(int state) {
   if (hooks_.zk_session) hooks_.zk_session(state);
   if (s == zk::SessionState::expired) {
     std::lock_guard lock(mu_);
+    session_lost_ = true;
     children_armed_ = false;
     for (auto& [_, ks] : keys_) ks.armed = false;
-  } else if (s == zk::SessionState::connected) {
-    bool rearm;
-    {
-      std::lock_guard lock(mu_);
-      rearm = !children_armed_;
-    }
-    if (rearm) reload_all();
   }
+  if (s != zk::SessionState::connected) {
+    // Suspect session: stop writing to Marathon now, not only once it expired.
+    if (election_) election_->session_suspect();
+    return;
+  }
+  bool rearm, new_session;
+  {
+    std::lock_guard lock(mu_);
+    rearm = !children_armed_;
+    new_session = session_lost_;
+    session_lost_ = false;
+  }
+  if (rearm) reload_all();
+  if (election_) election_->session_connected(new_session);
 }
 
 void Controller::reload_all() {
@@ -476,7 +498,7 @@ void Controller::process(const std::string& name) {
       ks.status_exists = false;
     }
     if (had_status) {
-      auto r = zk_.remove(status_path(name));
+      auto r = fenced_multi({zk::DeleteOp{status_path(name), -1}});
       if (!r && r.error().kind != ErrorKind::not_found) {
         std::lock_guard lock(mu_);
         keys_[name].status_exists = true;
@@ -595,8 +617,10 @@ Result<void> Controller::apply(const std::string& name, const rc::Action& action
           return ignore(marathon_.delete_group(a.group_id, a.force), ErrorKind::not_found);
         } else if constexpr (std::is_same_v<T, rc::DeleteHeronState>) {
           for (auto& p : a.paths) {
-            auto r = zk_.remove_recursive(p);
-            if (!r) return r.error();
+            // Heron's state nodes are leaves; one fenced delete each.
+            auto r = fenced_multi({zk::DeleteOp{p, -1}});
+            if (!r && r.error().kind == ErrorKind::conflict) r = zk_.remove_recursive(p);  // has children
+            if (!r && r.error().kind != ErrorKind::not_found) return r.error();
           }
           std::lock_guard lock(mu_);
           heron_state_.erase(name);
@@ -604,10 +628,10 @@ Result<void> Controller::apply(const std::string& name, const rc::Action& action
         } else {
           // The kill is complete: forget the status, then the desired node, but
           // only the version we acted on (a resubmit meanwhile is kept).
-          auto st = zk_.remove(status_path(name));
+          auto st = fenced_multi({zk::DeleteOp{status_path(name), -1}});
           if (!st && st.error().kind != ErrorKind::not_found) return st.error();
           if (a.desired_version >= 0) {
-            auto d = zk_.remove(desired_path(name), static_cast<std::int32_t>(a.desired_version));
+            auto d = fenced_multi({zk::DeleteOp{desired_path(name), static_cast<std::int32_t>(a.desired_version)}});
             if (!d && d.error().kind != ErrorKind::not_found) return d.error();
           }
           {
@@ -639,20 +663,12 @@ void Controller::write_status(const std::string& name, rc::TopologyStatus status
   }
   // Nothing to say about a name with no desired node, no group and no status.
   const std::string json = rc::to_json(status);
-  Result<void> r{};
-  if (exists) {
-    auto s = zk_.set(status_path(name), json);
-    if (!s && s.error().kind == ErrorKind::not_found) exists = false;
-    else if (!s) r = s.error();
-  }
-  if (!exists) {
-    auto c = zk_.create(status_path(name), json);
-    if (!c && c.error().kind == ErrorKind::conflict) {
-      auto s = zk_.set(status_path(name), json);
-      if (!s) r = s.error();
-    } else if (!c) {
-      r = c.error();
-    }
+  Result<void> r = exists ? fenced_multi({zk::SetOp{status_path(name), json, -1}})
+                          : fenced_multi({zk::CreateOp{status_path(name), json, zk::CreateMode::persistent}});
+  if (!r && (r.error().kind == ErrorKind::not_found || r.error().kind == ErrorKind::conflict)) {
+    // Our cache was wrong about its existence: try the other way once.
+    r = exists ? fenced_multi({zk::CreateOp{status_path(name), json, zk::CreateMode::persistent}})
+               : fenced_multi({zk::SetOp{status_path(name), json, -1}});
   }
   if (!r) {
     log::warn("cannot write status", {{"topology", name}, {"error", r.error().message}});
@@ -682,6 +698,31 @@ void Controller::publish_phase_counts() {
       if (ks.status && ks.status_exists) counts[rc::to_string(ks.status->phase)]++;
   }
   hooks_.topologies_by_phase(counts);
+}
+
+}  // namespace hmc::controller
+
+namespace hmc::controller {
+
+Result<void> Controller::fenced_multi(std::vector<zk::Op> ops) {
+  if (election_) {
+    const std::string node = election_->node();
+    if (node.empty() || !acting_)
+      return make_error(ErrorSource::zookeeper, ErrorKind::fenced, "not the leader: write refused");
+    ops.insert(ops.begin(), zk::CheckOp{node, -1});
+  }
+  auto r = zk_.multi(ops);
+  if (!r && election_) {
+    // Tell a lost fence apart from the write's own failure.
+    auto st = zk_.exists(election_->node());
+    if (st && !st->has_value())
+      return make_error(ErrorSource::zookeeper, ErrorKind::fenced, "election node is gone: write refused");
+  }
+  return r;
+}
+
+std::string Controller::leader_identity() const {
+  return election_ ? election_->leader_identity() : options_.identity;
 }
 
 }  // namespace hmc::controller

@@ -80,6 +80,7 @@ hmc::controller::ControllerHooks metric_hooks(hmc::metrics::ControllerMetrics& m
     for (auto& r : s->waiting->reasons) m.set_declined_offers(name, r.reason, r.declined);
   };
   h.drift_repaired = [&m] { m.drift_repaired(); };
+  h.leader = [&m](bool leading) { m.set_leader(leading); };
   h.orphan_cleaned = [&m] { m.orphan_cleaned(); };
   h.zk_session = [&m](int state) {
     m.zk_session_state(state);
@@ -128,6 +129,7 @@ int main(int argc, char** argv) {
     ("offer-window", po::value<std::string>()->default_value("10m"), "how long declined offers are remembered")
     ("orphan-state-grace", po::value<std::string>()->default_value("5m"), "Heron state with no group and no desired node is cleaned once untouched this long")
     ("waiting-threshold", po::value<std::string>()->default_value("30s"), "queued and overdue this long counts as Waiting")
+    ("no-leader-election", po::bool_switch(), "act without electing a leader (only safe with a single replica)")
     ("remove-orphan-groups", po::bool_switch(), "delete groups owned by the controller that have no desired node")
     ("qps", po::value<double>()->default_value(10.0), "overall rate of retries")
     ("burst", po::value<int>()->default_value(100), "burst of retries")
@@ -179,6 +181,7 @@ int main(int argc, char** argv) {
     opts.offer_window = duration_flag(vm, "offer-window");
     opts.queue.qps = vm["qps"].as<double>();
     opts.queue.burst = vm["burst"].as<int>();
+    opts.leader_election = !vm["no-leader-election"].as<bool>();
     opts.identity = vm.count("identity") ? vm["identity"].as<std::string>() : default_identity();
     auto& rc = opts.reconciler;
     rc.group_root = vm["group-root"].as<std::string>();
@@ -232,7 +235,7 @@ int main(int argc, char** argv) {
       metrics.marathon_request(r.method, r.route, r.code, std::chrono::duration<double>(r.duration).count());
     });
     metrics.zk_session_state(static_cast<int>((*zk)->state()));
-    metrics.set_leader(true);
+    metrics.set_leader(!opts.leader_election);
 
     hmc::SystemTimeSource clock;
     hmc::controller::Controller controller(**zk, **marathon, clock, opts, metric_hooks(metrics));

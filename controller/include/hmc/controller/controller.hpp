@@ -8,8 +8,10 @@
 // watch callbacks. All shared state is behind `mu_`.
 
 #include "hmc/common/clock.hpp"
+#include "hmc/controller/leader_election.hpp"
 #include "hmc/controller/work_queue.hpp"
 #include "hmc/reconciler/reconcile.hpp"
+#include "hmc/zookeeper/zk_client.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -28,7 +30,7 @@
 #include <unordered_set>
 #include <vector>
 
-namespace hmc::zk { class ZkClient; }
+
 namespace hmc::marathon { class MarathonClient; }
 
 namespace hmc::controller {
@@ -45,6 +47,7 @@ struct ControllerOptions {
   std::chrono::milliseconds offer_window = 10min;          // largest-offer history
   WorkQueueOptions queue;
   std::string identity;  // this replica's name, written into status
+  bool leader_election = true;  // only the elected replica acts (<root>/election)
 };
 
 // What the runtime reports to metrics; every hook is optional.
@@ -56,7 +59,8 @@ struct ControllerHooks {
   std::function<void(const std::string& topology, const reconciler::TopologyStatus*)> topology_status;  // null: gone
   std::function<void()> drift_repaired;
   std::function<void()> orphan_cleaned;
-  std::function<void(int session_state)> zk_session;        // hmc::zk::SessionState as int
+  std::function<void(int session_state)> zk_session;
+  std::function<void(bool leading)> leader;        // hmc::zk::SessionState as int
   // Every couple of seconds from the observer loop: in-flight work ages.
   std::function<void(double longest_seconds, double unfinished_seconds)> tick;
   WorkQueueHooks queue;
@@ -91,6 +95,8 @@ class Controller {
   bool ready(std::string* why) const;
 
   std::uint64_t observations() const { return observations_.load(); }
+  // The identity of the current leader as seen by this replica ("" unknown).
+  std::string leader_identity() const;
 
  private:
   struct DesiredEntry {
@@ -111,6 +117,9 @@ class Controller {
   void process(const std::string& name);
   Result<void> apply(const std::string& name, const reconciler::Action& action, bool& forgotten);
   void write_status(const std::string& name, reconciler::TopologyStatus status);
+  // A ZooKeeper write that only succeeds while this replica's election node
+  // exists (a zoo_multi check op). Without election, a plain multi.
+  Result<void> fenced_multi(std::vector<zk::Op> ops);
 
   void watch_children();
   void watch_desired(const std::string& name);
@@ -152,6 +161,8 @@ class Controller {
   std::atomic<std::int64_t> last_loop_ms_{0};  // observer heartbeat (steady clock)
   std::vector<std::thread> workers_;
   std::thread observer_;
+  std::unique_ptr<LeaderElection> election_;
+  bool session_lost_ = false;  // an expiry was seen since the last connect
 };
 
 }  // namespace hmc::controller
