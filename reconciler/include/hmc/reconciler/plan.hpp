@@ -6,6 +6,7 @@
 #include "hmc/reconciler/status.hpp"
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <variant>
@@ -49,8 +50,12 @@ struct DeleteHeronState {
   bool operator==(const DeleteHeronState&) const = default;
 };
 // Delete the desired and status nodes: the kill is complete.
+// `desired_version` is the version of the desired node the kill was read from:
+// delete it only at that version (a resubmit in the meantime must survive);
+// -1 means no desired node is expected, only the status node is removed.
 struct ForgetTopology {
   std::string name;
+  std::int64_t desired_version = -1;
   bool operator==(const ForgetTopology&) const = default;
 };
 

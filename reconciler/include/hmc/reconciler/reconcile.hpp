@@ -56,6 +56,18 @@ struct ReconcileInput {
 
 Plan reconcile(const ReconcilerConfig& cfg, const ReconcileInput& in);
 
+// Why the topology's apps wait in Marathon's launch queue, from the queue
+// entries of the group's apps and the largest offers seen. nullopt unless some
+// app of the group has been queued and overdue for at least cfg.waiting_threshold.
+std::optional<WaitingDiagnosis> diagnose_waiting(const ReconcilerConfig& cfg,
+                                                 const DesiredTopology& t,
+                                                 const MarathonSnapshot& snapshot,
+                                                 const OfferHistory& offers, TimePoint now);
+
+// "InsufficientCpus: 75 of 123 offers, InsufficientMemory: 15 of 48 offers"
+// (rows with declined > 0 only).
+std::string format_reasons(const std::vector<WaitingReason>& reasons);
+
 // The Marathon group id of a topology: <group_root>/<name>.
 std::string group_id_for(const ReconcilerConfig& cfg, std::string_view name);
 
