@@ -98,7 +98,15 @@ std::optional<WaitingDiagnosis> diagnose_waiting(const ReconcilerConfig& cfg,
       largest->ports = std::max(largest->ports, o.resources.ports);
     }
 
-  const auto& want = t.resources;
+  // What Marathon is trying to launch: the queued app's size, which differs
+  // from the desired one while a change waits behind a stuck deployment.
+  Resources want = t.resources;
+  if (auto g = snapshot.groups.find(group_id_for(cfg, t.name)); g != snapshot.groups.end())
+    for (const auto& a : g->second.apps)
+      if (a.id == d.apps.front() && a.cpus > 0 && a.mem > 0) {
+        want = {a.cpus, a.mem, a.disk};
+        break;
+      }
   const std::string window = fmt_window(offers.window);
   if (!largest) {
     d.kind = "Unknown";
