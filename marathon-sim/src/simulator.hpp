@@ -1,0 +1,261 @@
+#pragma once
+// The simulated Marathon: groups, apps, deployments and the launch queue on top
+// of a simulated Mesos cluster (agents, offers, tasks). It knows nothing of
+// sockets: the server hands it parsed requests and writes back its responses,
+// so every behaviour can be tested without a network.
+//
+// Threading: not thread-safe; the server calls it from one thread only.
+
+#include "hmc/common/clock.hpp"
+#include "options.hpp"
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace hmc::marathon_sim {
+
+namespace json = boost::json;
+
+// Reasons an offer is declined, in Marathon's funnel order.
+enum class Reason : int {
+  UnfulfilledRole,
+  UnfulfilledConstraint,
+  NoCorrespondingReservationFound,
+  AgentMaintenance,
+  InsufficientCpus,
+  InsufficientMemory,
+  InsufficientDisk,
+  InsufficientGpus,
+  InsufficientPorts,
+  DeclinedScarceResources,
+};
+inline constexpr int kReasonCount = 10;
+const char* reason_name(Reason r);
+
+struct Agent {
+  AgentSpec spec;
+  double used_cpus = 0, used_mem = 0, used_disk = 0, used_gpus = 0;
+  std::set<std::uint32_t> used_ports;
+  std::size_t port_capacity() const;
+};
+
+enum class TaskState { staging, running };
+
+struct Task {
+  std::string id, app_id, agent_id, host;
+  std::vector<std::uint32_t> ports;
+  TimePoint staged_at{};
+  std::optional<TimePoint> started_at;
+  std::string version;  // the app's config version the task runs
+  TaskState state = TaskState::staging;
+  double cpus = 0, mem = 0, disk = 0, gpus = 0;
+  std::uint64_t launched_in_cycle = 0;
+};
+
+// A validated app definition and what the cluster needs of it.
+struct AppSpec {
+  std::string id;
+  int instances = 1;
+  double cpus = 1, mem = 128, disk = 0, gpus = 0;
+  int port_count = 0;                       // host ports needed per instance
+  std::vector<std::uint32_t> fixed_ports;   // requirePorts: these exact host ports
+  std::vector<std::string> accepted_roles;  // empty: "*"
+  std::vector<std::vector<std::string>> constraints;
+  bool has_health_checks = false;
+  json::object definition;  // normalized, without version fields
+};
+
+struct UnusedOffer {
+  std::string offer_id, agent_id, hostname, role;
+  double cpus = 0, mem = 0, disk = 0, gpus = 0;
+  std::vector<PortRange> ports;
+  TimePoint at{};
+  std::vector<Reason> reasons;
+};
+
+// Marathon's statistics of one launch attempt (the app's stay in the queue).
+struct LaunchAttempt {
+  TimePoint since{};
+  long processed = 0, unused = 0;
+  std::optional<TimePoint> last_unused_at, last_used_at;
+  std::array<long, kReasonCount> first_reason{};        // over the whole attempt
+  std::map<std::string, UnusedOffer> last_by_agent;      // last unused offer per agent
+};
+
+struct App {
+  AppSpec spec;
+  std::string group_id;
+  std::string version, last_scaling_at, last_config_change_at;
+  std::vector<Task> tasks;
+  std::string last_failure_json;  // empty: none
+  std::optional<LaunchAttempt> launch;
+  std::string json_cache;  // definition and versions, without the closing brace
+};
+
+struct Group {
+  std::string id;
+  std::string version;
+  std::set<std::string> apps;
+  std::set<std::string> groups;
+  json::array dependencies;
+};
+
+struct Action {
+  std::string action;
+  std::string app;
+};
+
+struct Deployment {
+  std::string id, version;
+  std::vector<std::string> affected_apps;
+  std::vector<std::vector<Action>> steps;
+  std::size_t current = 0;  // index of the running step
+  std::optional<TimePoint> finished_at;  // all steps done; kept while a lock_hold fault lasts
+  std::map<std::string, std::optional<AppSpec>> before;  // app specs before, for rollback
+};
+
+struct Request {
+  std::string method;
+  std::string target;  // path and query, as sent
+  std::string body;
+  std::string authorization;
+  std::string user_agent;
+};
+
+struct Response {
+  int status = 200;
+  std::string body;
+  std::string content_type = "application/json; charset=utf-8";
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::chrono::milliseconds delay{0};  // fault: answer after this long
+  bool reset = false;                  // fault: drop the connection, no answer
+  bool event_stream = false;           // switch the connection to server-sent events
+  std::vector<std::string> event_types;  // filter of the event stream; empty: all
+};
+
+struct RequestRecord {
+  std::uint64_t seq = 0;
+  std::string method, target, user_agent;
+  int status = 0;  // 0: connection reset by a fault
+  TimePoint at{};
+};
+
+// Target state of a change: apps to create or replace, apps to remove.
+struct ChangeSet {
+  std::map<std::string, std::optional<AppSpec>> apps;
+  std::set<std::string> restart_apps;
+  std::set<std::string> new_groups;
+  std::set<std::string> removed_groups;
+  std::map<std::string, json::array> group_dependencies;
+  std::string snapshot_group;  // group whose definition is recorded for rollback
+};
+
+class Simulator {
+ public:
+  explicit Simulator(const SimOptions& options);
+  ~Simulator();
+
+  // Answers one HTTP request. Thread: the server's.
+  Response handle(const Request& request);
+
+  // One offer cycle: stage -> run, kill what must go, match offers, advance deployments.
+  void run_offer_cycle();
+  // Deterministic mode: moves the clock by `d`, running every offer cycle whose time comes.
+  void advance(std::chrono::milliseconds d);
+
+  // Server-sent events: `send` gets complete frames. Returns an id for unsubscribe.
+  std::uint64_t subscribe(std::vector<std::string> types, std::function<void(const std::string&)> send,
+                          const std::string& remote);
+  void unsubscribe(std::uint64_t id);
+
+  bool deterministic() const { return options_.deterministic; }
+  std::chrono::milliseconds offer_period() const { return options_.offer_period; }
+  TimePoint now() const { return clock_->now(); }
+  void set_listen_address(std::string host_port) { leader_ = std::move(host_port); }
+
+  // Read access for tests and the benchmark.
+  const std::map<std::string, Group>& groups() const { return groups_; }
+  const std::unordered_map<std::string, App>& apps() const { return apps_; }
+  const std::map<std::string, Agent>& agents() const { return agents_; }
+  const std::vector<Deployment>& deployments() const { return deployments_; }
+  std::uint64_t cycles() const { return cycle_; }
+
+ private:
+  friend class Api;
+  struct Subscriber {
+    std::set<std::string> types;
+    std::function<void(const std::string&)> send;
+  };
+
+  // model (state.cpp)
+  std::string next_version();
+  std::string new_uuid();
+  void emit(const std::string& type, json::object data);
+  std::string add_agent(AgentSpec spec);
+  bool remove_agent(const std::string& id);
+  void kill_task(App* app, Task&& task, const char* state, const std::string& message);
+  void release(const Task& t);
+  void launch_into_queue();
+  void progress_deployments();
+  bool action_done(const Action& a) const;
+  std::vector<std::string> locking_deployments(const std::set<std::string>& apps) const;
+  void cancel_deployment(std::size_t index, bool emit_failed);
+  void refresh_json(App& app);
+  void ensure_group(const std::string& id, const std::string& version);
+  void touch_ancestors(const std::string& id, const std::string& version);
+  void collect_apps(const std::string& group_id, std::vector<std::string>& out) const;
+  void collect_groups(const std::string& group_id, std::vector<std::string>& out) const;
+  json::value group_definition(const std::string& group_id) const;
+  std::vector<std::vector<Action>> plan_steps(const ChangeSet& c) const;
+
+  // Outcome of committing a change: deployment id and version, or a ready error response.
+  struct Committed {
+    std::string deployment_id, version;
+    std::vector<std::vector<Action>> steps;
+  };
+  std::variant<Committed, Response> commit(ChangeSet change, bool force, bool dry_run);
+
+  SimOptions options_;
+  std::unique_ptr<TimeSource> clock_;
+  std::mt19937_64 rng_;
+  std::string leader_ = "127.0.0.1:8080";
+  std::string framework_id_;
+
+  std::map<std::string, Group> groups_;
+  std::unordered_map<std::string, App> apps_;
+  std::map<std::string, Agent> agents_;
+  std::uint64_t agent_counter_ = 0;
+  std::vector<Task> terminating_;  // tasks of removed apps, killed in the next cycle
+  std::vector<Deployment> deployments_;
+  std::map<std::string, std::map<std::string, json::value>> group_history_;  // id -> version -> definition
+  std::map<std::string, std::map<std::string, AppSpec>> app_history_;        // id -> version -> spec
+  TimePoint last_version_{};
+  std::uint64_t cycle_ = 0;
+  TimePoint next_cycle_at_{};
+  std::uint64_t offer_counter_ = 0;
+  std::uint64_t task_counter_ = 0;
+
+  std::map<std::uint64_t, Subscriber> subscribers_;
+  std::uint64_t subscriber_counter_ = 0;
+
+  std::deque<RequestRecord> request_log_;
+  std::uint64_t request_seq_ = 0;
+};
+
+}  // namespace hmc::marathon_sim
