@@ -466,6 +466,7 @@ class Reconciliation {
     if (held) {
       reason = "SuspendedOnStuck";
       message = held_message();
+      if (!waiting && in_.previous) plan_.status.waiting = in_.previous->waiting;
     }
     if (stuck) {
       for (const auto& d : deployments_) add(CancelDeployment{d});
@@ -493,6 +494,8 @@ class Reconciliation {
 
   void settle_suspended(bool held) {
     cond(kCondWaiting, ConditionStatus::False, "NotWaiting", "");
+    // Keep the diagnosis that led to the suspension visible.
+    if (held && in_.previous) plan_.status.waiting = in_.previous->waiting;
     if (tasks_running_ + tasks_staged_ > 0 || !deployments_.empty()) {
       cond(kCondSynced, held ? ConditionStatus::False : ConditionStatus::True,
            held ? "SuspendedOnStuck" : "InSync", held ? held_message() : "");
@@ -505,7 +508,6 @@ class Reconciliation {
     cond(kCondAvailable, ConditionStatus::False, "Suspended", "every app has 0 instances");
     if (held) {
       cond(kCondSynced, ConditionStatus::False, "SuspendedOnStuck", held_message());
-      if (in_.previous) plan_.status.waiting = in_.previous->waiting;
       set(Phase::Suspended, Health::Degraded);
     } else {
       cond(kCondSynced, ConditionStatus::True, "InSync", "");
