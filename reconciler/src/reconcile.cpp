@@ -222,9 +222,18 @@ class Reconciliation {
       }
       return;
     }
-    // Nothing of ours is left: drop a stale status node (a no-op when none exists).
+    if (own == Ownership::absent && !paths.empty()) {
+      cond(kCondOrphaned, ConditionStatus::True, "OrphanHeronState",
+           "Heron state of '" + in_.name +
+               "' is left with no desired node and no Marathon group; it is left as it is "
+               "(cleaning of orphan Heron state is off)");
+      set(Phase::Failed, Health::Missing);
+      return;
+    }
+    // Nothing of ours is left: drop a stale status node rather than write one.
+    // With no status known and no group at all there is nothing to drop.
     set(Phase::Failed, Health::Missing);
-    add(ForgetTopology{in_.name, -1});
+    if (in_.previous || group_) add(ForgetTopology{in_.name, -1});
   }
 
   // --- invalid desired node -------------------------------------------------------

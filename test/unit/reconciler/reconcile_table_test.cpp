@@ -563,9 +563,15 @@ const Case kCases[] = {
        w.state({"topologies"});
        w.heron_modified = t0() - 1h;
      },
+     {}, Phase::Failed, Health::Missing, {{kCondOrphaned, CS::True, "OrphanHeronState"}}, false},
+    {"NothingLeftForgetsStatus",
+     [](World& w) {
+       w.has_desired = false;
+       w.prev(Phase::Killing);
+     },
      {"ForgetTopology"}, Phase::Failed, Health::Missing, {}, false},
-    {"NothingLeftForgetsStatus", [](World& w) { w.has_desired = false; }, {"ForgetTopology"},
-     Phase::Failed, Health::Missing, {}, false},
+    {"NothingLeftNothingToDo", [](World& w) { w.has_desired = false; }, {}, Phase::Failed,
+     Health::Missing, {}, false},
 
     // --- invalid desired nodes -------------------------------------------------------------
     {"InvalidJsonNoAction", [](World& w) { w.raw = "{\"name\": "; }, {}, Phase::Failed,
