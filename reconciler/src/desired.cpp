@@ -448,30 +448,10 @@ std::string to_json(const DesiredTopology& t) {
   if (!t.core_uri.empty()) o["coreUri"] = t.core_uri;
   if (!t.topology_id.empty()) o["topologyId"] = t.topology_id;
   if (!t.topology_defn_file.empty()) o["topologyDefnFile"] = t.topology_defn_file;
-  if (!t.executor_args.empty()) {
-    json::array a;
-    for (const auto& s : t.executor_args) a.emplace_back(s);
-    o["executorArgs"] = std::move(a);
-  }
-  if (!t.env.empty()) {
-    json::object e;
-    for (const auto& [k, v] : t.env) e[k] = v;
-    o["env"] = std::move(e);
-  }
-  if (!t.labels.empty()) {
-    json::object l;
-    for (const auto& [k, v] : t.labels) l[k] = v;
-    o["labels"] = std::move(l);
-  }
-  if (!t.constraints.empty()) {
-    json::array cs;
-    for (const auto& c : t.constraints) {
-      json::array a;
-      for (const auto& s : c) a.emplace_back(s);
-      cs.emplace_back(std::move(a));
-    }
-    o["constraints"] = std::move(cs);
-  }
+  if (!t.executor_args.empty()) o["executorArgs"] = detail::string_array(t.executor_args);
+  if (!t.env.empty()) o["env"] = detail::string_map(t.env);
+  if (!t.labels.empty()) o["labels"] = detail::string_map(t.labels);
+  if (!t.constraints.empty()) o["constraints"] = detail::constraints_json(t.constraints);
   o["state"] = to_string(t.state);
   o["onStuck"] = to_string(t.on_stuck);
   return json::serialize(o);

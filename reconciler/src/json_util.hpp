@@ -6,7 +6,9 @@
 
 #include <cmath>
 #include <cstdint>
+#include <map>
 #include <string>
+#include <vector>
 #include <string_view>
 
 namespace hmc::reconciler::detail {
@@ -37,5 +39,24 @@ inline std::string serialize(const boost::json::value& v) { return boost::json::
 
 inline std::string_view sv(const boost::json::string& s) { return {s.data(), s.size()}; }
 inline std::string_view sv(boost::json::string_view s) { return {s.data(), s.size()}; }
+
+inline boost::json::array string_array(const std::vector<std::string>& v) {
+  boost::json::array a;
+  for (const auto& s : v) a.emplace_back(s);
+  return a;
+}
+
+inline boost::json::object string_map(const std::map<std::string, std::string>& m) {
+  boost::json::object o;
+  for (const auto& [k, v] : m) o[k] = v;
+  return o;
+}
+
+// Marathon constraints: an array of [field, operator, value?] arrays.
+inline boost::json::array constraints_json(const std::vector<std::vector<std::string>>& cs) {
+  boost::json::array a;
+  for (const auto& c : cs) a.emplace_back(string_array(c));
+  return a;
+}
 
 }  // namespace hmc::reconciler::detail

@@ -233,20 +233,8 @@ std::string build_group_json(const ReconcilerConfig& cfg, const DesiredTopology&
     if (!core.empty()) add_fetch(core);
     app["fetch"] = std::move(fetch);
 
-    if (!t.env.empty()) {
-      json::object env;
-      for (const auto& [k, v] : t.env) env[k] = v;
-      app["env"] = std::move(env);
-    }
-    if (!t.constraints.empty()) {
-      json::array cs;
-      for (const auto& c : t.constraints) {
-        json::array a;
-        for (const auto& s : c) a.emplace_back(s);
-        cs.emplace_back(std::move(a));
-      }
-      app["constraints"] = std::move(cs);
-    }
+    if (!t.env.empty()) app["env"] = detail::string_map(t.env);
+    if (!t.constraints.empty()) app["constraints"] = detail::constraints_json(t.constraints);
     apps.emplace_back(std::move(app));
   }
   json::object group;

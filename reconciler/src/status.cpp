@@ -82,12 +82,6 @@ const Condition* find_condition(const std::vector<Condition>& conds, std::string
 
 namespace {
 
-json::array string_array(const std::vector<std::string>& v) {
-  json::array a;
-  for (const auto& s : v) a.emplace_back(s);
-  return a;
-}
-
 json::array reasons_json(const std::vector<WaitingReason>& rs) {
   json::array a;
   for (const auto& r : rs) {
@@ -174,7 +168,7 @@ std::string to_json(const TopologyStatus& s) {
   }
   o["conditions"] = std::move(conds);
   o["groupId"] = s.group_id;
-  o["deploymentIds"] = string_array(s.deployment_ids);
+  o["deploymentIds"] = detail::string_array(s.deployment_ids);
   json::array apps;
   for (const auto& a : s.apps) {
     json::object ao;
@@ -192,7 +186,7 @@ std::string to_json(const TopologyStatus& s) {
     w["kind"] = s.waiting->kind;
     w["summary"] = s.waiting->summary;
     if (s.waiting->since) w["since"] = format_time(*s.waiting->since);
-    w["apps"] = string_array(s.waiting->apps);
+    w["apps"] = detail::string_array(s.waiting->apps);
     w["reasons"] = reasons_json(s.waiting->reasons);
     o["waiting"] = std::move(w);
   }
