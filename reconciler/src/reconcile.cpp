@@ -6,6 +6,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 
 namespace hmc::reconciler {
 
@@ -125,15 +128,14 @@ class Reconciliation {
 
   void fill_apps() {
     if (!group_) return;
-    std::vector<const ObservedApp*> apps;
-    for (const auto& a : group_->apps) apps.push_back(&a);
-    std::sort(apps.begin(), apps.end(), [](const ObservedApp* x, const ObservedApp* y) {
-      const long ix = app_index(x->id), iy = app_index(y->id);
-      if (ix != iy) return ix < iy;
-      return x->id < y->id;
+    std::vector<std::pair<long, const ObservedApp*>> apps;
+    for (const auto& a : group_->apps) apps.emplace_back(app_index(a.id), &a);
+    std::sort(apps.begin(), apps.end(), [](const auto& x, const auto& y) {
+      if (x.first != y.first) return x.first < y.first;
+      return x.second->id < y.second->id;
     });
     auto& s = plan_.status;
-    for (const auto* a : apps) {
+    for (const auto& [_, a] : apps) {
       s.apps.push_back({a->id, a->instances, a->tasks_running, a->tasks_staged});
       if (a->tasks_running > 0) ++s.running_containers;
       tasks_running_ += a->tasks_running;
@@ -330,14 +332,17 @@ class Reconciliation {
   std::vector<std::string> structural_differences(const std::vector<ExpectedApp>& want,
                                                   const std::string& hash) const {
     std::vector<std::string> diffs;
+    std::unordered_map<std::string_view, const ObservedApp*> by_id;
+    for (const auto& a : group_->apps) by_id.emplace(a.id, &a);
+    std::unordered_set<std::string_view> wanted;
     for (const auto& w : want) {
-      auto it = std::find_if(group_->apps.begin(), group_->apps.end(),
-                             [&](const ObservedApp& a) { return a.id == w.id; });
-      if (it == group_->apps.end()) {
+      wanted.insert(w.id);
+      auto it = by_id.find(w.id);
+      if (it == by_id.end()) {
         diffs.push_back(w.id + " is missing");
         continue;
       }
-      const auto& a = *it;
+      const auto& a = *it->second;
       auto h = a.labels.find(kLabelSpecHash);
       if (h == a.labels.end() || h->second != hash)
         diffs.push_back(w.id + " has spec-hash " + (h == a.labels.end() ? "(none)" : h->second) +
@@ -349,8 +354,7 @@ class Reconciliation {
       if (a.cmd != w.cmd) diffs.push_back(w.id + " cmd differs");
     }
     for (const auto& a : group_->apps)
-      if (std::none_of(want.begin(), want.end(), [&](const ExpectedApp& w) { return w.id == a.id; }))
-        diffs.push_back("unexpected app " + a.id);
+      if (!wanted.count(a.id)) diffs.push_back("unexpected app " + a.id);
     return diffs;
   }
 
