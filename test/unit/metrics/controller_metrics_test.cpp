@@ -1,5 +1,7 @@
 #include "hmc/metrics/controller_metrics.hpp"
 
+#include "hmc/testing/prometheus_server.hpp"
+
 #include <gtest/gtest.h>
 
 #include <optional>
@@ -195,7 +197,7 @@ TEST(ControllerMetrics, EveryExportedNameCarriesThePrefix) {
   EXPECT_EQ(families, 19);
 }
 
-TEST(ControllerMetrics, ExposerNamesAMalformedOrBusyAddress) {
+TEST(ControllerMetrics, ExposerServesMetricsAndNamesAMalformedOrBusyAddress) {
   ControllerMetrics m("v", "id");
   auto bad = m.start_exposer("127.0.0.1");
   ASSERT_FALSE(bad);
@@ -208,6 +210,10 @@ TEST(ControllerMetrics, ExposerNamesAMalformedOrBusyAddress) {
   ASSERT_TRUE(m.start_exposer("127.0.0.1:0"));
   const int port = m.exposer_port();
   EXPECT_GT(port, 0);
+  m.set_leader(true);
+  const auto scraped = hmc::testing::http_get(port, "/metrics");
+  EXPECT_EQ(scraped.status, 200);
+  EXPECT_NE(scraped.body.find("heron_marathon_leader 1"), std::string::npos) << scraped.body;
 
   ControllerMetrics other("v", "id");
   const std::string taken = "127.0.0.1:" + std::to_string(port);
