@@ -451,12 +451,6 @@ class Reconciliation {
     set(waiting ? Phase::Waiting : Phase::Deploying, Health::Progressing);
     cond(kCondAvailable, all_running(target) ? ConditionStatus::True : ConditionStatus::False,
          all_running(target) ? "AllRunning" : "Deploying", running_message());
-    if (!deployments_.empty() && !stuck) {
-      cond(kCondSynced, ConditionStatus::False, "DeploymentInProgress",
-           "waiting for deployments " + join(deployments_) + " to finish before applying the change");
-      cond(kCondDrift, ConditionStatus::False, "NoDrift", "");
-      return;
-    }
     std::string reason;
     std::string message;
     bool drift = false;
@@ -481,6 +475,18 @@ class Reconciliation {
       message = held_message();
       if (!waiting && in_.previous) plan_.status.waiting = in_.previous->waiting;
     }
+    if (drift)
+      cond(kCondDrift, ConditionStatus::True, "AppsModified",
+           "apps were changed outside the controller; putting them back: " + message);
+    else
+      cond(kCondDrift, ConditionStatus::False, "NoDrift", "");
+    if (!deployments_.empty() && !stuck) {
+      // Marathon refuses (409) a change of apps a deployment is rolling; wait for it.
+      cond(kCondSynced, ConditionStatus::False, "DeploymentInProgress",
+           "waiting for deployments " + join(deployments_) + " to finish before applying the change (" +
+               message + ")");
+      return;
+    }
     if (stuck) {
       for (const auto& d : deployments_) add(CancelDeployment{d});
       message += "; cancelling stuck deployments " + join(deployments_);
@@ -488,9 +494,6 @@ class Reconciliation {
     if (diffs.empty() && target == 0) add(SuspendGroup{gid_, stuck});
     else add(UpdateGroup{gid_, build_group_json(cfg_, t, target), false});
     cond(kCondSynced, ConditionStatus::False, reason, message);
-    if (drift) cond(kCondDrift, ConditionStatus::True, "AppsModified",
-                    "apps were changed outside the controller; putting them back: " + message);
-    else cond(kCondDrift, ConditionStatus::False, "NoDrift", "");
   }
 
   bool all_running(int target) const {

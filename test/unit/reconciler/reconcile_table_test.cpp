@@ -379,8 +379,8 @@ const Case kCases[] = {
        w.group().apps[0].cpus = 7;
        w.deployment("hand");
      },
-     {}, Phase::Deploying, Health::Progressing, {{kCondSynced, CS::False, "DeploymentInProgress"}},
-     true},
+     {}, Phase::Deploying, Health::Progressing,
+     {{kCondSynced, CS::False, "DeploymentInProgress"}, {kCondDrift, CS::True, "AppsModified"}}, true},
     {"ForeignGroupLeftAlone",
      [](World& w) {
        w.deploy();
