@@ -32,6 +32,15 @@ struct MarathonOptions {
   int max_connections = 8;          // pool size per client
   std::string ca_file;              // extra CA bundle for https; empty: system default
   bool verify_tls = true;
+  // Appended to "heron-marathon-controller" in User-Agent (e.g. the replica
+  // identity), so a server's request log can tell clients apart.
+  std::string user_agent_suffix;
+  // Event stream: reconnect when nothing (not even a keep-alive) arrived for
+  // this long; 0 disables the idle deadline. Reconnects back off
+  // exponentially from event_backoff_initial up to event_backoff_max.
+  std::chrono::milliseconds event_idle_timeout{120000};
+  std::chrono::milliseconds event_backoff_initial{250};
+  std::chrono::milliseconds event_backoff_max{30000};
 };
 
 struct ChangeResult {
