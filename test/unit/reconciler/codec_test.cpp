@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <random>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -275,6 +276,35 @@ TEST(HostileInput, StatusParserNeverCrashes) {
   ASSERT_EQ(s->apps.size(), 1u);
   EXPECT_EQ(s->apps[0].instances, 0);
   EXPECT_FALSE(s->waiting);
+}
+
+TEST(HostileInput, MutatedNodesEitherParseCanonicallyOrReportErrors) {
+  const std::string base = to_json(full());
+  std::mt19937 rng(12345);  // fixed seed: the same 3000 mutants every run
+  using namespace std::string_literals;
+  const std::string alphabet = "{}[]:,\"0123456789.-eE+ abcxyz\\\x00\x7f\xc3\xff"s;
+  for (int i = 0; i < 3000; ++i) {
+    std::string m = base;
+    const int edits = 1 + static_cast<int>(rng() % 4);
+    for (int e = 0; e < edits; ++e) {
+      const std::size_t at = rng() % m.size();
+      switch (rng() % 3) {
+        case 0: m[at] = alphabet[rng() % alphabet.size()]; break;
+        case 1: m.erase(at, 1 + rng() % 8); break;
+        default: m.insert(at, 1, alphabet[rng() % alphabet.size()]); break;
+      }
+      if (m.empty()) m = "{";
+    }
+    auto r = parse_desired(m);
+    if (r) {
+      EXPECT_TRUE(validate(*r).empty()) << m;
+      auto again = parse_desired(to_json(*r));
+      ASSERT_TRUE(again) << m;
+      EXPECT_EQ(*again, *r) << m;
+    } else {
+      EXPECT_FALSE(r.error().errors.empty()) << m;
+    }
+  }
 }
 
 // --- status codec ---------------------------------------------------------------------------
