@@ -25,7 +25,7 @@ struct ReconcilerConfig {
   std::string default_core_uri;  // heron.package.core.uri
   bool remove_orphan_groups = false;         // delete groups we own with no desired node
   bool clean_orphan_heron_state = true;      // delete Heron state with no group, no desired node
-  std::chrono::milliseconds orphan_state_grace = 5min;  // ... untouched for this long
+  std::chrono::milliseconds orphan_state_grace = 5min;  // ... untouched for this long (unknown age: kept)
   std::chrono::milliseconds kill_force_after = 2min;    // a kill may force after this long
   std::chrono::milliseconds waiting_deadline = 10min;   // Waiting longer -> Degraded
   std::chrono::milliseconds waiting_threshold = 30s;    // queued + overdue this long -> Waiting
@@ -54,6 +54,11 @@ struct ReconcileInput {
   TimePoint now{};
 };
 
+// Decides one step toward the desired state of `in.name` (rules in
+// docs/desired-state.md, section 4). Never throws on bad input: an invalid
+// desired node gives a plan without actions, SpecValid=False and no requeue.
+// Actions are meant to run in order, stopping at the first failure; a plan
+// ending in ForgetTopology needs no status write. Deterministic; reads no clock.
 Plan reconcile(const ReconcilerConfig& cfg, const ReconcileInput& in);
 
 // Why the topology's apps wait in Marathon's launch queue, from the queue
