@@ -355,7 +355,36 @@ class ZkClientLongSessionTest : public ZkClientTest {
   ZkClientLongSessionTest() : ZkClientTest(server_options()) {}
 };
 
-TEST_F(ZkClientTest, PausedServerExpiresSessionAfterTimeout) {
+TEST_F(ZkClientTest, PausedServerFailsCallsRetryablyUntilResumed) {
+  auto opts = options();
+  opts.session_timeout = 1000ms;
+  auto c = connect(opts);
+  ASSERT_TRUE(c);
+  ASSERT_TRUE(c->create("/p", "before"));
+
+  server_.pause();  // no answers: the client disconnects
+  ASSERT_TRUE(wait_until([&] { return c->state() == zk::SessionState::connecting; }, 10s));
+  auto during = c->get("/p");
+  ASSERT_FALSE(during);
+  EXPECT_TRUE(during.error().is_retryable()) << during.error().message;
+  server_.resume();
+
+  // Same session or (if it timed out meanwhile) a new one: either way usable.
+  ASSERT_TRUE(wait_until([&] { return c->state() == zk::SessionState::connected && c->get("/p").has_value(); }, 20s));
+  EXPECT_EQ(c->get("/p")->data, "before");
+}
+
+class ZkClientNetworkTest : public ZkClientTest {
+ protected:
+  static ZooKeeperServerOptions server_options() {
+    ZooKeeperServerOptions o;
+    o.network_control = true;
+    return o;
+  }
+  ZkClientNetworkTest() : ZkClientTest(server_options()) {}
+};
+
+TEST_F(ZkClientNetworkTest, PartitionBeyondSessionTimeoutExpiresTheSession) {
   auto opts = options();
   opts.session_timeout = 1000ms;
   auto c = connect(opts);
@@ -364,23 +393,42 @@ TEST_F(ZkClientTest, PausedServerExpiresSessionAfterTimeout) {
   c->set_session_listener(session.listener());
   ASSERT_TRUE(c->create("/eph", "", zk::CreateMode::ephemeral));
   ASSERT_TRUE(c->exists("/eph", watch.watcher()));
+  const auto old_session = c->session_id();
 
-  server_.pause();  // no answers: the client disconnects, the session times out
+  server_.drop_network();
   ASSERT_TRUE(wait_until([&] { return c->state() == zk::SessionState::connecting; }, 10s));
-  auto during = c->get("/eph");
-  ASSERT_FALSE(during);
-  EXPECT_TRUE(during.error().is_retryable()) << during.error().message;
-  std::this_thread::sleep_for(2500ms);
-  server_.resume();
+  EXPECT_TRUE(c->get("/eph").error().is_retryable());
+  // The server, still running, expires the session after 1s without the client.
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const auto dump = server_.four_letter("dump");
+        return !dump.empty() && dump.find("/eph") == std::string::npos;
+      },
+      20s, 100ms));
+  server_.restore_network();
 
   ASSERT_TRUE(wait_until([&] { return session.saw_in_order(zk::SessionState::expired, zk::SessionState::connected); },
                          20s));
   ASSERT_TRUE(watch.wait_events(1));
-  EXPECT_EQ(watch.events().front().first, zk::WatchEventType::session_lost);
+  EXPECT_EQ(watch.events().front(), std::make_pair(zk::WatchEventType::session_lost, std::string("/eph")));
   ASSERT_TRUE(wait_until([&] { return c->state() == zk::SessionState::connected; }, 10s));
+  EXPECT_NE(c->session_id(), old_session);
   auto eph = c->exists("/eph");
   ASSERT_TRUE(eph) << eph.error().message;
   EXPECT_FALSE(eph->has_value());
+}
+
+TEST_F(ZkClientNetworkTest, ShortPartitionKeepsTheSession) {
+  auto c = connect();  // 4s session
+  ASSERT_TRUE(c);
+  ASSERT_TRUE(c->create("/eph", "", zk::CreateMode::ephemeral));
+  const auto id = c->session_id();
+  server_.drop_network();
+  ASSERT_TRUE(wait_until([&] { return c->state() == zk::SessionState::connecting; }, 10s));
+  server_.restore_network();
+  ASSERT_TRUE(wait_until([&] { return c->state() == zk::SessionState::connected; }, 10s));
+  EXPECT_EQ(c->session_id(), id);
+  EXPECT_TRUE(c->exists("/eph")->has_value());
 }
 
 TEST_F(ZkClientLongSessionTest, ServerRestartKeepsTheSession) {

@@ -60,3 +60,25 @@ TEST(ZooKeeperServerHarness, ConfiguredTickBoundsSessionTimeouts) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(ZooKeeperServerHarness, DroppedNetworkRefusesClientsButServerRuns) {
+  hmc::testing::ZooKeeperServerOptions options;
+  options.network_control = true;
+  ZooKeeperServer zk(options);
+  EXPECT_NE(zk.port(), zk.server_port());
+  EXPECT_TRUE(hmc::testing::port_open(zk.port()));
+  zk.drop_network();
+  EXPECT_EQ(zk.four_letter("ruok"), "imok");  // the server itself still answers
+  zk.restore_network();
+  EXPECT_TRUE(hmc::testing::port_open(zk.port()));
+}
+
+TEST(ZooKeeperServerHarness, NetworkControlIsOptIn) {
+  ZooKeeperServer zk;
+  EXPECT_EQ(zk.port(), zk.server_port());
+  EXPECT_THROW(zk.drop_network(), std::logic_error);
+}
+
+}  // namespace

@@ -1,16 +1,22 @@
 #include "hmc/testing/zookeeper_server.hpp"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
+#include <mutex>
 #include <thread>
+#include <utility>
+#include <vector>
 
 namespace hmc::testing {
 namespace {
@@ -47,7 +53,167 @@ std::string tail(const std::string& text, std::size_t lines) {
   return text.substr(pos + 1);
 }
 
+// A TCP socket in network namespace `ns` ("" = this process's namespace).
+int socket_in_namespace(const std::string& ns) {
+  if (ns.empty()) return ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  int fd = -1;
+  std::thread([&] {
+    const int nsfd = ::open(("/run/netns/" + ns).c_str(), O_RDONLY | O_CLOEXEC);
+    if (nsfd < 0) return;
+    if (::setns(nsfd, CLONE_NEWNET) == 0) fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    ::close(nsfd);
+  }).join();
+  return fd;
+}
+
 }  // namespace
+
+// A loopback TCP relay between clients and the server, so a test can cut the
+// "network" while the server keeps running.
+class ZooKeeperServer::Relay {
+ public:
+  explicit Relay(int upstream_port) : upstream_port_(upstream_port) {
+    listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (listen_fd_ < 0) throw std::runtime_error("relay socket failed");
+    int one = 1;
+    ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in addr = loopback(0);
+    socklen_t len = sizeof addr;
+    if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(listen_fd_, 64) != 0 ||
+        ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0 || ::pipe2(wake_, O_CLOEXEC) != 0) {
+      ::close(listen_fd_);
+      throw std::runtime_error("relay bind/listen failed");
+    }
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] { run(); });
+  }
+
+  ~Relay() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    wake();
+    thread_.join();
+    for (auto& [a, b] : pairs_) {
+      ::close(a);
+      ::close(b);
+    }
+    ::close(listen_fd_);
+    ::close(wake_[0]);
+    ::close(wake_[1]);
+  }
+
+  int port() const { return port_; }
+
+  void set_up(bool up) {
+    {
+      std::lock_guard lock(mu_);
+      up_ = up;
+    }
+    wake();
+  }
+
+ private:
+  static sockaddr_in loopback(int port) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    return addr;
+  }
+
+  void wake() {
+    char c = 1;
+    [[maybe_unused]] auto n = ::write(wake_[1], &c, 1);
+  }
+
+  void close_all() {
+    for (auto& [a, b] : pairs_) {
+      ::close(a);
+      ::close(b);
+    }
+    pairs_.clear();
+  }
+
+  void accept_one(bool up) {
+    int client = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (client < 0) return;
+    if (!up) {
+      ::close(client);
+      return;
+    }
+    int server = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr = loopback(upstream_port_);
+    if (server < 0 || ::connect(server, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+      if (server >= 0) ::close(server);
+      ::close(client);
+      return;
+    }
+    pairs_.emplace_back(client, server);
+  }
+
+  // Copies what is readable on `from` to `to`; false when the pair is done.
+  static bool pump(int from, int to) {
+    char buf[65536];
+    ssize_t n = ::recv(from, buf, sizeof buf, 0);
+    if (n <= 0) return false;
+    for (ssize_t off = 0; off < n;) {
+      ssize_t w = ::send(to, buf + off, static_cast<std::size_t>(n - off), MSG_NOSIGNAL);
+      if (w <= 0) return false;
+      off += w;
+    }
+    return true;
+  }
+
+  void run() {
+    while (true) {
+      bool up;
+      {
+        std::lock_guard lock(mu_);
+        if (stopping_) return;
+        up = up_;
+      }
+      if (!up) close_all();
+      std::vector<pollfd> fds{{wake_[0], POLLIN, 0}, {listen_fd_, POLLIN, 0}};
+      for (auto& [a, b] : pairs_) {
+        fds.push_back({a, POLLIN, 0});
+        fds.push_back({b, POLLIN, 0});
+      }
+      if (::poll(fds.data(), fds.size(), 1000) <= 0) continue;
+      if (fds[0].revents) {
+        char drain[64];
+        [[maybe_unused]] auto n = ::read(wake_[0], drain, sizeof drain);
+        continue;  // re-read the flags first
+      }
+      if (fds[1].revents) accept_one(up);
+      std::vector<std::pair<int, int>> alive;
+      for (std::size_t i = 0; i < pairs_.size(); ++i) {
+        auto [a, b] = pairs_[i];
+        bool ok = true;
+        if (fds[2 + 2 * i].revents) ok = pump(a, b);
+        if (ok && fds[3 + 2 * i].revents) ok = pump(b, a);
+        if (ok) {
+          alive.emplace_back(a, b);
+        } else {
+          ::close(a);
+          ::close(b);
+        }
+      }
+      pairs_ = std::move(alive);
+    }
+  }
+
+  int upstream_port_;
+  int listen_fd_ = -1;
+  int port_ = 0;
+  int wake_[2] = {-1, -1};
+  std::mutex mu_;
+  bool up_ = true;
+  bool stopping_ = false;
+  std::vector<std::pair<int, int>> pairs_;  // (client, server); only the relay thread touches it
+  std::thread thread_;
+};
 
 ZooKeeperServer::ZooKeeperServer(ZooKeeperServerOptions options) : options_(options) {
   if (!std::filesystem::exists(java_binary) ||
@@ -67,11 +233,13 @@ ZooKeeperServer::ZooKeeperServer(ZooKeeperServerOptions options) : options_(opti
              "log4j.appender.CONSOLE.layout=org.apache.log4j.PatternLayout\n"
              "log4j.appender.CONSOLE.layout.ConversionPattern=%d{ISO8601} %-5p [%t] %c{1}: %m%n\n");
   port_ = free_port();
+  if (options_.network_control) relay_ = std::make_unique<Relay>(port_);
   if (options_.start) start();
 }
 
 ZooKeeperServer::~ZooKeeperServer() {
   try {
+    relay_.reset();
     stop();
   } catch (...) {
   }
@@ -93,8 +261,18 @@ void ZooKeeperServer::write_config() {
                  "autopurge.purgeInterval=0\n");
 }
 
-std::string ZooKeeperServer::connect_string() const {
-  return "127.0.0.1:" + std::to_string(port_);
+std::string ZooKeeperServer::connect_string() const { return "127.0.0.1:" + std::to_string(port()); }
+
+int ZooKeeperServer::port() const { return relay_ ? relay_->port() : port_; }
+
+void ZooKeeperServer::drop_network() {
+  if (!relay_) throw std::logic_error("ZooKeeperServer::drop_network needs options.network_control");
+  relay_->set_up(false);
+}
+
+void ZooKeeperServer::restore_network() {
+  if (!relay_) throw std::logic_error("ZooKeeperServer::restore_network needs options.network_control");
+  relay_->set_up(true);
 }
 
 void ZooKeeperServer::start() {
@@ -114,6 +292,10 @@ void ZooKeeperServer::start() {
         // Lets tests store nodes above the default 1 MiB limit.
         "-Djute.maxbuffer=4194304", "-cp", class_path(), main_class, config_file_};
     if (!std::filesystem::exists("/usr/bin/setpriv")) argv.erase(argv.begin(), argv.begin() + 4);
+    if (!options_.network_namespace.empty()) {
+      const auto java = std::find(argv.begin(), argv.end(), std::string(java_binary));
+      argv.insert(java, {"ip", "netns", "exec", options_.network_namespace});
+    }
     process_ = ChildProcess(argv, log_file_);
     paused_ = false;
     const bool ready = wait_until(
@@ -127,6 +309,7 @@ void ZooKeeperServer::start() {
     process_.stop(std::chrono::milliseconds{2000});
     if (may_change_port && attempt < 3 && log_text.find("Address already in use") != std::string::npos) {
       port_ = free_port();
+      if (relay_) relay_ = std::make_unique<Relay>(port_);
       continue;
     }
     throw std::runtime_error("ZooKeeper server on port " + std::to_string(port_) +
@@ -159,7 +342,7 @@ bool ZooKeeperServer::running() { return process_.pid() > 0 && process_.running(
 
 std::string ZooKeeperServer::four_letter(const std::string& command,
                                          std::chrono::milliseconds timeout) const {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  int fd = socket_in_namespace(options_.network_namespace);
   if (fd < 0) return {};
   sockaddr_in addr{};
   addr.sin_family = AF_INET;

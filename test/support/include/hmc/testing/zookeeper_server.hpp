@@ -5,7 +5,8 @@
 //   hmc::testing::ZooKeeperServer zk;          // started and answering
 //   connect(zk.connect_string());
 //   zk.stop(); zk.start();                      // restart: same port, same data
-//   zk.pause(); ...; zk.resume();               // "network down": SIGSTOP/SIGCONT
+//   zk.pause(); ...; zk.resume();               // frozen server: SIGSTOP/SIGCONT
+//   zk.drop_network(); ...; zk.restore_network(); // cut clients off (network_control)
 //
 // The destructor always stops the server and removes its data, also when a
 // test fails. Errors starting the server throw std::runtime_error with the
@@ -31,6 +32,14 @@ struct ZooKeeperServerOptions {
   std::chrono::milliseconds start_timeout{60000};
   // Start in the constructor.
   bool start = true;
+  // Run the server inside this network namespace (`ip netns exec <ns>`): its
+  // 127.0.0.1 is then the namespace's own loopback, refused from the host.
+  // Readiness checks and four_letter() connect from inside the namespace.
+  std::string network_namespace;
+  // Clients connect through a loopback relay that drop_network() cuts while
+  // the server keeps running, so sessions expire exactly as on a network
+  // partition (a paused server instead races expiry against reconnection).
+  bool network_control = false;
 };
 
 class ZooKeeperServer {
@@ -42,7 +51,10 @@ class ZooKeeperServer {
 
   // "127.0.0.1:<port>", suitable for ZkOptions::connect.
   std::string connect_string() const;
-  int port() const { return port_; }
+  // The port clients connect to (the relay's with network_control).
+  int port() const;
+  // The port the server itself listens on.
+  int server_port() const { return port_; }
   const std::string& data_dir() const { return data_dir_; }
   std::chrono::milliseconds tick_time() const { return options_.tick_time; }
   // Smallest session timeout the server grants (2 ticks).
@@ -60,6 +72,11 @@ class ZooKeeperServer {
   bool running();
   bool paused() const { return paused_; }
 
+  // With network_control only (else std::logic_error): closes every client
+  // connection and refuses new ones until restore_network().
+  void drop_network();
+  void restore_network();
+
   // Sends a four-letter-word command (ruok, srvr, stat, mntr, cons) and
   // returns the answer; empty if the server does not answer.
   std::string four_letter(const std::string& command,
@@ -69,6 +86,7 @@ class ZooKeeperServer {
 
  private:
   void write_config();
+  class Relay;
 
   ZooKeeperServerOptions options_;
   std::unique_ptr<TempDir> dir_;
@@ -78,6 +96,7 @@ class ZooKeeperServer {
   int port_ = 0;
   bool paused_ = false;
   ChildProcess process_;
+  std::unique_ptr<Relay> relay_;
 };
 
 // One server shared by all tests of a binary:
