@@ -14,6 +14,7 @@ packages=(
   googletest libgtest-dev libgmock-dev
   python3 python3-marathon python3-requests
   curl procps
+  iproute2
 )
 
 missing=()
