@@ -9,6 +9,7 @@
 #include <boost/url/parse.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -44,7 +45,8 @@ struct Query {
   }
   bool flag(std::string_view k, bool def = false) const {
     if (!has(k)) return def;
-    const auto v = get(k);
+    auto v = get(k);
+    for (auto& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return v.empty() || v == "true" || v == "1";
   }
 };
@@ -977,8 +979,8 @@ Response Api::info() {
   json::object mc;
   mc["checkpoint"] = true;
   mc["decline_offer_duration"] = 120000;
-  mc["default_network_name"] = nullptr;
-  mc["env_vars_prefix"] = nullptr;
+  mc["default_network_name"] = "dcos";
+  mc["env_vars_prefix"] = "";
   mc["executor"] = "//cmd";
   mc["failover_timeout"] = 604800;
   mc["features"] = json::array{};
@@ -997,7 +999,7 @@ Response Api::info() {
   mc["mesos_heartbeat_failure_threshold"] = 5;
   mc["mesos_heartbeat_interval"] = 15000;
   mc["mesos_leader_ui_url"] = "http://127.0.0.1:5050/";
-  mc["mesos_role"] = nullptr;
+  mc["mesos_role"] = "*";
   mc["mesos_user"] = "root";
   mc["min_revive_offers_interval"] = 5000;
   mc["offer_matching_timeout"] = 3000;
@@ -1012,8 +1014,8 @@ Response Api::info() {
   mc["task_lost_expunge_initial_delay"] = 300000;
   mc["task_lost_expunge_interval"] = 30000;
   mc["task_reservation_timeout"] = 20000;
-  mc["webui_url"] = nullptr;
-  mc["access_control_allow_origin"] = nullptr;
+  mc["webui_url"] = "http://" + s_.leader_;
+  mc["access_control_allow_origin"] = json::array{};
   o["marathon_config"] = std::move(mc);
   json::object zk;
   zk["zk"] = "zk://127.0.0.1:2181/marathon";
@@ -1111,6 +1113,7 @@ std::string ms_string(std::chrono::milliseconds d) { return std::to_string(d.cou
 json::object faults_json(const Faults& f) {
   return json::object{{"latency", ms_string(f.latency)},
                       {"errorRate", f.error_rate},
+                      {"errorStatus", f.error_status},
                       {"resetRate", f.reset_rate},
                       {"lockHold", ms_string(f.lock_hold)},
                       {"freezeOffers", f.freeze_offers}};
@@ -1230,8 +1233,10 @@ Response Api::admin(const Request& r, const std::string& path, const Query& q) {
       else if (key == "lockHold") ok = dur(f.lock_hold);
       else if (key == "errorRate") ok = rate(f.error_rate);
       else if (key == "resetRate") ok = rate(f.reset_rate);
+      else if (key == "errorStatus")
+        ok = val.is_number() && (f.error_status = val.to_number<int>(), f.error_status >= 500 && f.error_status <= 599);
       else if (key == "freezeOffers") ok = val.is_bool() && (f.freeze_offers = val.get_bool(), true);
-      else return bad("faults: unknown key '" + key + "' (known: latency, errorRate, resetRate, lockHold, freezeOffers)");
+      else return bad("faults: unknown key '" + key + "' (known: latency, errorRate, errorStatus, resetRate, lockHold, freezeOffers)");
       if (!ok) return bad("faults: bad value for '" + key + "'");
     }
     s_.options_.faults = f;
@@ -1282,7 +1287,13 @@ Response Simulator::handle(const Request& request) {
   Query q;
   for (auto p : parsed->params()) q.params.emplace_back(p.key, p.value);
 
-  if (path.starts_with("/_sim/")) return api.admin(request, path, q);
+  if (path.starts_with("/_sim/")) {
+    try {
+      return api.admin(request, path, q);
+    } catch (const std::exception& e) {
+      return message(400, e.what());
+    }
+  }
 
   Response out;
   std::uniform_real_distribution<double> uniform(0.0, 1.0);
@@ -1291,7 +1302,7 @@ Response Simulator::handle(const Request& request) {
     out.reset = true;
     out.status = 0;
   } else if (f.error_rate > 0 && uniform(rng_) < f.error_rate) {
-    out = message(503, "Simulated failure: the service is temporarily unavailable");
+    out = message(f.error_status, "Simulated failure: the service is temporarily unavailable");
   } else if (!options_.token.empty() && request.authorization != "token=" + options_.token) {
     out = message(401, "Not Authorized to perform this action!");
     out.headers.emplace_back("WWW-Authenticate", "oauthjwt");

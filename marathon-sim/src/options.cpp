@@ -178,7 +178,8 @@ Usage: marathon-sim [options]
   --seed N                  seed of the random choices (ids, offer order, fault draws)
   --deterministic           time moves only through POST /_sim/tick
   --latency DUR             fault: added latency on every API answer
-  --error-rate F            fault: fraction of API requests answered with 503
+  --error-rate F            fault: fraction of API requests answered with a 5xx status
+  --error-status N          fault: that status (500..599, default 503)
   --reset-rate F            fault: fraction of API connections reset without answer
   --lock-hold DUR           fault: deployments keep their locks this long after finishing
   --freeze-offers           fault: the offer cycle places and kills nothing
@@ -259,6 +260,11 @@ SimOptions parse_command_line(int argc, char** argv, bool* help) {
       o.faults.latency = duration(a, value());
     } else if (a == "--error-rate") {
       o.faults.error_rate = rate(a, value());
+    } else if (a == "--error-status") {
+      const auto v = value();
+      o.faults.error_status = std::atoi(v.c_str());
+      if (o.faults.error_status < 500 || o.faults.error_status > 599)
+        throw std::invalid_argument("--error-status: '" + v + "' is not a 5xx status");
     } else if (a == "--reset-rate") {
       o.faults.reset_rate = rate(a, value());
     } else if (a == "--lock-hold") {

@@ -35,7 +35,8 @@ struct AgentSpec {
 // What goes wrong on purpose. Applied to every API request (never to /_sim/).
 struct Faults {
   std::chrono::milliseconds latency{0};  // added before every answer
-  double error_rate = 0;                 // fraction answered with 503
+  double error_rate = 0;                 // fraction answered with error_status
+  int error_status = 503;                // the 5xx status of those answers
   double reset_rate = 0;                 // fraction whose connection is reset, no answer
   std::chrono::milliseconds lock_hold{0};  // deployments stay (locking) this long after done
   bool freeze_offers = false;            // the offer cycle launches and kills nothing
