@@ -22,9 +22,11 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <filesystem>
 #include <future>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 namespace hmc::ssh {
@@ -307,6 +309,46 @@ TEST_F(ZkTunnelTest, SurvivesAnSshdRestart) {
       << tunnel_log();
   EXPECT_GE((*tunnel)->stats().sessions_opened, 2u);
   EXPECT_GE((*tunnel)->stats().drops, 1u);
+}
+
+// Restores an environment variable when the test ends.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const std::string& value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    ::setenv(name, value.c_str(), 1);
+  }
+  ~ScopedEnv() {
+    if (old_) ::setenv(name_, old_->c_str(), 1); else ::unsetenv(name_);
+  }
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
+TEST_F(ZkTunnelTest, KeyFromSshAgentWhenNoKeyFileIsGiven) {
+  hmc::testing::TempDir home;  // no ~/.ssh/id_* to fall back on
+  const std::string socket = home.path() + "/agent.sock";
+  hmc::testing::ChildProcess agent({"/usr/bin/ssh-agent", "-D", "-a", socket}, home.path() + "/agent.log");
+  ASSERT_TRUE(hmc::testing::wait_until([&] { return std::filesystem::exists(socket); }, 10s)) << agent.log();
+  const auto added = hmc::testing::run_command({"/usr/bin/ssh-add", sshd_.client_key()}, "", 10000ms,
+                                               {{"SSH_AUTH_SOCK", socket}});
+  ASSERT_EQ(added.exit_code, 0) << added.out << added.err;
+  ScopedEnv auth_sock("SSH_AUTH_SOCK", socket);
+  ScopedEnv home_env("HOME", home.path());
+
+  auto o = options();
+  o.key_file.clear();
+  o.use_agent = true;
+  auto tunnel = ZkTunnel::open(o, echo_target());
+  ASSERT_TRUE(tunnel) << tunnel.error().message;
+  EXPECT_EQ(echo_once(local_port((*tunnel)->connection_string()), "agent"), "agent");
+
+  o.use_agent = false;
+  auto refused = ZkTunnel::open(o, echo_target());
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().kind, ErrorKind::unauthorized);
+  EXPECT_TRUE(contains(refused.error().message, "no key file")) << refused.error().message;
 }
 
 TEST(ZkTunnelPassphrase, KeyWithPassphraseFromFile) {
