@@ -6,6 +6,7 @@
 #include "hmc/common/duration.hpp"
 #include "hmc/common/log.hpp"
 #include "hmc/heron_config/cluster_config.hpp"
+#include "hmc/heron_config/zookeeper_endpoint.hpp"
 
 #include <cstdlib>
 #include <fstream>
@@ -136,14 +137,23 @@ int Session::open() {
       return fail(exit_usage, std::string("--config: ") + e.what());
     }
     const auto& sm = conf.statemgr;
-    if (sm.tunnel.needed)
-      return fail(exit_usage, "--config " + *config_dir +
-                                  ": statemgr.yaml asks for an SSH tunnel (heron.statemgr.is.tunnel.needed), "
-                                  "which heron-marathon does not open; open it yourself and pass --zk");
-    if (auto why = check_connect_string(sm.connection_string); !why.empty())
-      return fail(exit_usage, "--config " + *config_dir + ": heron.statemgr.connection.string '" +
-                                  sm.connection_string + "' " + why);
-    zo.connect = sm.connection_string;
+    if (!sm.tunnel.needed) {
+      if (auto why = check_connect_string(sm.connection_string); !why.empty())
+        return fail(exit_usage, "--config " + *config_dir + ": heron.statemgr.connection.string '" +
+                                    sm.connection_string + "' " + why);
+    }
+    // Direct, or through the SSH tunnel statemgr.yaml asks for; the tunnel
+    // lives as long as this session.
+    auto resolved = config::resolve_zookeeper(sm, {}, [this](const std::string& line) {
+      if (opts.verbose) ctx.err << "tunnel: " << line << "\n";
+    });
+    if (!resolved) {
+      const auto& e = resolved.error();
+      const int code = e.kind == ErrorKind::invalid ? exit_usage : exit_unavailable;
+      return fail(code, "--config " + *config_dir + ": cannot reach ZooKeeper as statemgr.yaml says: " + e.message);
+    }
+    tunnel = resolved->tunnel;
+    zo.connect = resolved->connection_string;
     if (!timeout) zo.connect_timeout = sm.connection_timeout;
     zo.session_timeout = std::max(sm.session_timeout, kMinSessionTimeout);
   } else {

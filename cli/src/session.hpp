@@ -12,6 +12,10 @@
 #include <memory>
 #include <string>
 
+namespace hmc::ssh {
+class ZkTunnel;
+}
+
 namespace hmc::cli {
 
 struct Session {
@@ -21,6 +25,8 @@ struct Session {
   Context& ctx;
   std::string root = "/heron-marathon";
   std::string connect_string;
+  // Declared before `zk`, so the client is closed before its tunnel goes.
+  std::shared_ptr<ssh::ZkTunnel> tunnel;
   std::unique_ptr<zk::ZkClient> zk;
 
   std::string topologies_path() const { return root + "/topologies"; }

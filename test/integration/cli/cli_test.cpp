@@ -542,6 +542,18 @@ TEST_F(CliTest, ConfigDirSuppliesTheConnection) {
   EXPECT_TRUE(desired());
   r = run({"list", "--config", dir_.path() + "/missing", "--root", root_});
   EXPECT_EQ(r.exit_code, 2) << r.err;
+
+  // A tunnel is only used for endpoints that cannot be reached directly.
+  const std::string dead = "127.0.0.1:" + std::to_string(hmc::testing::free_port());
+  const std::string tunnel = "heron.statemgr.is.tunnel.needed: true\nheron.statemgr.tunnel.host: \"nobody@" + dead + "\"\n";
+  write_file(dir_.path() + "/statemgr.yaml", "heron.statemgr.connection.string: " + connect_ + "\n" + tunnel);
+  r = run({"list", "-o", "name", "--config", dir_.path(), "--root", root_});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "word-count\n");
+  write_file(dir_.path() + "/statemgr.yaml", "heron.statemgr.connection.string: " + dead + "\n" + tunnel);
+  r = run({"list", "--config", dir_.path(), "--root", root_});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_TRUE(contains(r.err, "the tunnel failed")) << r.err;
 }
 
 TEST_F(CliTest, DigestCredentialsComeFromAFile) {
