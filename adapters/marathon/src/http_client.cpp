@@ -433,6 +433,8 @@ class BeastMarathonClient final : public MarathonClient {
                             (cec == beast::error::timeout ? std::string("timed out") : cec.message()));
     }
     (void)endpoint;
+    beast::error_code nodelay_ec;
+    stream.socket().set_option(tcp::no_delay(true), nodelay_ec);
     if (c.tls) {
       beast::error_code not_ip;
       (void)asio::ip::make_address(url_.host, not_ip);
@@ -555,7 +557,8 @@ class BeastMarathonClient final : public MarathonClient {
       } else {
         lowest.expires_never();
       }
-      auto [ec, n] = co_await http::async_read(stream, c.buffer, parser, use_nothrow);
+      // read_some: hand each frame on as it arrives instead of filling the chunk.
+      auto [ec, n] = co_await http::async_read_some(stream, c.buffer, parser, use_nothrow);
       (void)n;
       const std::size_t got = chunk.size() - parser.get().body().size;
       if (got > 0 && !stopping_) frames.feed(std::string_view(chunk.data(), got));
