@@ -313,6 +313,19 @@ class ZooKeeperThroughTunnel : public ZkTunnelTest {
     o.network_namespace = ns.name();
     return o;
   }
+  // A Heron conf dir whose statemgr.yaml reaches this ZooKeeper through the tunnel.
+  void write_tunnel_conf(const std::string& dir) {
+    hmc::testing::write_file(dir + "/scheduler.yaml", "heron.marathon.scheduler.uri: http://127.0.0.1:8080\n");
+    hmc::testing::write_file(dir + "/statemgr.yaml",
+                             "heron.statemgr.connection.string: \"" + zookeeper_.connect_string() + "\"\n" +
+                                 "heron.statemgr.is.tunnel.needed: True\n" +
+                                 "heron.statemgr.tunnel.host: \"" + sshd_.tunnel_host() + "\"\n" +
+                                 "heron.statemgr.tunnel.connection.retry.count: 0\n" +
+                                 "heron.statemgr.tunnel.connection.timeout.ms: 300\n" +
+                                 "heron.statemgr.tunnel.key.file: " + sshd_.client_key() + "\n" +
+                                 "heron.statemgr.tunnel.known.hosts.file: " + sshd_.known_hosts() + "\n" +
+                                 "heron.statemgr.tunnel.use.agent: False\n");
+  }
   hmc::testing::ZooKeeperServer zookeeper_;
 };
 
@@ -362,16 +375,7 @@ TEST_F(ZooKeeperThroughTunnel, ClientRecoversAfterSshdRestart) {
 // The one call the controller and the CLI make, from a Heron conf dir.
 TEST_F(ZooKeeperThroughTunnel, ResolveZookeeperFromStatemgrYaml) {
   hmc::testing::TempDir conf;
-  hmc::testing::write_file(conf.path() + "/scheduler.yaml", "heron.marathon.scheduler.uri: http://127.0.0.1:8080\n");
-  hmc::testing::write_file(conf.path() + "/statemgr.yaml",
-                           "heron.statemgr.connection.string: \"" + zookeeper_.connect_string() + "\"\n" +
-                               "heron.statemgr.is.tunnel.needed: True\n" +
-                               "heron.statemgr.tunnel.host: \"" + sshd_.tunnel_host() + "\"\n" +
-                               "heron.statemgr.tunnel.connection.retry.count: 0\n" +
-                               "heron.statemgr.tunnel.connection.timeout.ms: 300\n" +
-                               "heron.statemgr.tunnel.key.file: " + sshd_.client_key() + "\n" +
-                               "heron.statemgr.tunnel.known.hosts.file: " + sshd_.known_hosts() + "\n" +
-                               "heron.statemgr.tunnel.use.agent: False\n");
+  write_tunnel_conf(conf.path());
   std::vector<std::string> warnings;
   const auto cluster = hmc::config::load_cluster_config(conf.path(), &warnings);
   EXPECT_TRUE(warnings.empty());
@@ -396,6 +400,37 @@ TEST_F(ZooKeeperThroughTunnel, ResolveZookeeperFromStatemgrYaml) {
   ASSERT_TRUE(direct);
   EXPECT_EQ(direct->connection_string, "zk9:2181");
   EXPECT_EQ(direct->tunnel, nullptr);
+}
+
+// The operators' CLI, pointed at the conf dir, works through the tunnel.
+TEST_F(ZooKeeperThroughTunnel, CliSubmitsAndListsThroughTheTunnel) {
+  hmc::testing::TempDir conf;
+  write_tunnel_conf(conf.path());
+  const std::string cli = std::string(HMC_BINARY_DIR) + "/cli/heron-marathon";
+  const std::string spec = std::string(HMC_SOURCE_DIR) + "/conf/examples/word-count.yaml";
+  auto submitted = hmc::testing::run_command({cli, "submit", spec, "--config", conf.path()});
+  ASSERT_EQ(submitted.exit_code, 0) << submitted.out << submitted.err;
+  auto listed = hmc::testing::run_command({cli, "list", "-o", "name", "--config", conf.path()});
+  ASSERT_EQ(listed.exit_code, 0) << listed.out << listed.err;
+  EXPECT_TRUE(contains(listed.out, "word-count")) << listed.out;
+
+  // The node is really in the ZooKeeper behind the tunnel.
+  auto tunnel = ZkTunnel::open(options(), zookeeper_.connect_string());
+  ASSERT_TRUE(tunnel) << tunnel.error().message;
+  hmc::zk::ZkOptions zo;
+  zo.connect = (*tunnel)->connection_string();
+  zo.connect_timeout = 15000ms;
+  auto client = hmc::zk::connect(zo);
+  ASSERT_TRUE(client) << client.error().message;
+  auto node = (*client)->get("/heron-marathon/topologies/word-count");
+  ASSERT_TRUE(node) << node.error().message;
+  EXPECT_TRUE(contains(node->data, "word-count"));
+
+  // Without the tunnel the same ZooKeeper is out of reach: a clear error, exit 3.
+  hmc::testing::write_file(conf.path() + "/statemgr.yaml",
+                           "heron.statemgr.connection.string: \"" + zookeeper_.connect_string() + "\"\n");
+  auto direct = hmc::testing::run_command({cli, "list", "--config", conf.path(), "--zk-timeout", "2s"});
+  EXPECT_EQ(direct.exit_code, 3) << direct.out << direct.err;
 }
 
 }  // namespace
