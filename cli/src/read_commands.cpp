@@ -40,12 +40,13 @@ Result<std::vector<std::string>> children_or_none(zk::ZkClient& zk, const std::s
   return c.error();
 }
 
-// The node's value for JSON/YAML output: its JSON, or its text when not JSON.
+// The node's value for JSON/YAML output: its JSON, or a note when it is not
+// JSON (its bytes may be anything, so they are not copied).
 json::value node_value(const std::optional<zk::Node>& n) {
   if (!n) return nullptr;
   boost::system::error_code ec;
   auto v = json::parse(json::string_view(n->data.data(), n->data.size()), ec);
-  if (ec) return json::string(n->data);
+  if (ec) return json::string("<not JSON: " + std::to_string(n->data.size()) + " bytes>");
   return v;
 }
 
@@ -66,7 +67,8 @@ int print_structured(Session& s, const json::value& v, const std::string& format
 }
 
 std::string one_line(std::string s, std::size_t max = 100) {
-  std::replace_if(s.begin(), s.end(), [](char c) { return c == '\n' || c == '\r' || c == '\t'; }, ' ');
+  // Control characters (newlines, terminal escapes) become spaces.
+  std::replace_if(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }, ' ');
   if (s.size() > max) s = s.substr(0, max - 3) + "...";
   return s;
 }
@@ -213,7 +215,7 @@ void describe_text(Session& s, const Entry& e) {
     try {
       body = json_to_yaml(text);
     } catch (const std::exception&) {
-      body = pretty_or_raw(text);
+      body = "<not JSON: " + std::to_string(text.size()) + " bytes>\n";
     }
     std::size_t start = 0;
     while (start < body.size()) {

@@ -191,7 +191,7 @@ int cmd_update(Session& s) {
   if (s.opts.dry_run) {
     s.ctx.out << "topology '" << t.name << "' would be updated (" << versions(now_version, now_version + 1)
               << ", dry run)\n"
-              << unified_diff(pretty_json(canonical_desired(cur->data)), pretty_json(data),
+              << unified_diff(pretty_or_raw(canonical_desired(cur->data)), pretty_json(data),
                               path + " (version " + std::to_string(now_version) + ")", spec.source);
     return exit_ok;
   }

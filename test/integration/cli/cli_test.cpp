@@ -626,6 +626,28 @@ TEST_F(CliTest, HostileSpecsAreRefusedWithAClearMessage) {
   EXPECT_TRUE(!children || children->empty()) << "nothing is written for invalid specs";
 }
 
+TEST_F(CliTest, GarbageNodesWrittenByHandAreShownNotFatal) {
+  ASSERT_TRUE(zk_->ensure_path(root_ + "/topologies"));
+  ASSERT_TRUE(zk_->ensure_path(root_ + "/status"));
+  const std::string garbage("\x00\xff{{not json\x1b[2J", 16);
+  ASSERT_TRUE(zk_->create(desired_path(), garbage));
+  ASSERT_TRUE(zk_->create(status_path(), garbage));
+  auto r = cli({"list"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "invalid")) << r.out;
+  EXPECT_EQ(cli({"status"}).exit_code, 0);
+  EXPECT_EQ(cli({"status", "-o", "json"}).exit_code, 0);
+  r = cli({"describe", "word-count"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "<not JSON: 16 bytes>")) << r.out;
+  EXPECT_FALSE(contains(r.out, "\x1b[2J")) << "raw node bytes are not sent to the terminal";
+  r = cli({"update", kExampleYaml, "--dry-run"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(cli({"suspend", "word-count"}).exit_code, 1);
+  EXPECT_EQ(cli({"update", kExampleYaml}).exit_code, 0);  // a valid spec replaces it
+  EXPECT_EQ(desired_spec().name, "word-count");
+}
+
 TEST_F(CliTest, HostileNamesAreRefused) {
   for (const std::string& name : std::vector<std::string>{"../x", "a/b", "..", ".", "/etc", "UPPER", "", "x\ny",
                                                          std::string(300, 'a')}) {
