@@ -215,6 +215,22 @@ TEST_F(ZkTunnelTest, SurvivesAnSshdRestart) {
   EXPECT_GE((*tunnel)->stats().drops, 1u);
 }
 
+TEST_F(ZkTunnelTest, KeepalivesNoticeASilentNetworkCutAndTheTunnelComesBack) {
+  auto tunnel = ZkTunnel::open(options(), echo_target());  // keepalive every 1 s
+  ASSERT_TRUE(tunnel) << tunnel.error().message;
+  const int port = local_port((*tunnel)->connection_string());
+  ASSERT_EQ(echo_once(port, "before"), "before");
+
+  ns_.set_link_up(false);  // no reset reaches anyone: only keepalives can tell
+  EXPECT_TRUE(hmc::testing::wait_until([&] { return (*tunnel)->stats().drops >= 1; }, 30s, 100ms))
+      << tunnel_log();
+  ns_.set_link_up(true);
+
+  EXPECT_TRUE(hmc::testing::wait_until([&] { return echo_once(port, "after") == "after"; }, 40s, 250ms))
+      << tunnel_log();
+  EXPECT_GE((*tunnel)->stats().sessions_opened, 2u);
+}
+
 // Restores an environment variable when the test ends.
 class ScopedEnv {
  public:

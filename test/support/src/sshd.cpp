@@ -257,6 +257,10 @@ NetworkNamespace::~NetworkNamespace() {
   run_command({"ip", "netns", "del", name_});
 }
 
+void NetworkNamespace::set_link_up(bool up) const {
+  must({"ip", "link", "set", host_if_, up ? "up" : "down"});
+}
+
 std::vector<std::string> NetworkNamespace::exec_prefix() const { return {"ip", "netns", "exec", name_}; }
 
 void NetworkNamespace::run_inside(const std::function<void()>& fn) const {

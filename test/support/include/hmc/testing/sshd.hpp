@@ -89,6 +89,9 @@ class NetworkNamespace {
   const std::string& inner_address() const { return inner_address_; }  // namespace side
   // {"ip", "netns", "exec", name()}
   std::vector<std::string> exec_prefix() const;
+  // Takes the host side of the veth down (a silent network cut: packets are
+  // lost, no reset is sent) or back up.
+  void set_link_up(bool up) const;
   // Runs `fn` on a thread that entered the namespace: sockets it creates
   // belong to the namespace (and stay there when used from other threads).
   void run_inside(const std::function<void()>& fn) const;
