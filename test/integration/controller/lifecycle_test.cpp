@@ -65,8 +65,8 @@ TEST(Lifecycle, UpdateChangesContainerCountAndResources) {
   ASSERT_TRUE(wait_until([&] { return rig.app_count("wc") == 5 && rig.running_tasks("wc") == 5; }, 30s))
       << rig.describe("wc");
   ASSERT_TRUE(rig.wait_phase("wc", Phase::Running, 30s, 1)) << rig.describe("wc");
-  auto g = json::parse(*rig.group("wc")).as_object();
-  for (auto& a : g.at("apps").as_array()) {
+  const json::value g = json::parse(*rig.group("wc"));
+  for (auto& a : g.as_object().at("apps").as_array()) {
     EXPECT_EQ(a.at("cpus").to_number<double>(), 2.0);
     EXPECT_EQ(a.at("mem").to_number<double>(), 2048.0);
   }
@@ -107,7 +107,8 @@ TEST(Lifecycle, AppsEditedByHandArePutBack) {
       [&] {
         auto g = rig.group("edited");
         if (!g) return false;
-        for (auto& a : json::parse(*g).as_object().at("apps").as_array())
+        const json::value v = json::parse(*g);
+        for (auto& a : v.as_object().at("apps").as_array())
           if (a.at("instances").to_number<double>() != 1 || a.at("cpus").to_number<double>() != 1.0) return false;
         return true;
       },
@@ -202,6 +203,7 @@ TEST(Lifecycle, RebuildsWatchesAfterSessionExpiry) {
 
 TEST(Lifecycle, RidesOutMarathonErrorsAndResets) {
   ControllerRig rig;
+  ASSERT_TRUE(rig.wait_ready()) << rig.controller_log();
   auto f = rig.sim().post("/_sim/faults", R"({"errorRate":1.0,"errorStatus":503})");
   ASSERT_EQ(f.status / 100, 2) << f.body;
   submit(rig, "flaky", 1);

@@ -14,11 +14,11 @@ ControllerRig::ControllerRig(RigOptions options) : options_(std::move(options)) 
   zk_ = std::make_unique<ZooKeeperServer>();
   MarathonSimOptions so;
   so.extra_args = options_.sim_args;
-  if (so.extra_args.empty())
-    so.extra_args = {"--agent", "cpus=8,mem=32768,disk=200000,ports=31000-32000",
-                     "--agent", "cpus=8,mem=32768,disk=200000,ports=31000-32000",
-                     "--agent", "cpus=8,mem=32768,disk=200000,ports=31000-32000",
-                     "--offer-period", "100ms"};
+  so.offer_period = "100ms";
+  if (options_.sim_args.empty())
+    so.agents = {"cpus=8,mem=32768,disk=200000,ports=31000-32000",
+                 "cpus=8,mem=32768,disk=200000,ports=31000-32000",
+                 "cpus=8,mem=32768,disk=200000,ports=31000-32000"};
   sim_ = std::make_unique<MarathonSim>(so);
   zk::ZkOptions zo;
   zo.connect = zk_->connect_string();
@@ -36,12 +36,14 @@ ControllerRig::~ControllerRig() {
 
 void ControllerRig::start_controller(std::vector<std::string> extra) {
   if (controller_.pid() > 0 && controller_.running()) controller_.stop();
+  metrics_port_ = free_port();
+  health_port_ = free_port();
   std::vector<std::string> argv = {
       std::string(HMC_BINARY_DIR) + "/controller/heron-marathon-controller",
       "--zk", zk_->connect_string(),
       "--marathon", sim_->url(),
-      "--metrics-address", "127.0.0.1:" + std::to_string(free_port()),
-      "--health-address", "127.0.0.1:" + std::to_string(free_port()),
+      "--metrics-address", "127.0.0.1:" + std::to_string(metrics_port_),
+      "--health-address", "127.0.0.1:" + std::to_string(health_port_),
       "--identity", "test-controller-" + std::to_string(restarts_),
       "--zk-session-timeout", "4s",
       "--observe-interval", "50ms",
@@ -50,6 +52,18 @@ void ControllerRig::start_controller(std::vector<std::string> extra) {
   };
   for (auto& a : (extra.empty() ? options_.controller_args : extra)) argv.push_back(a);
   controller_ = ChildProcess(argv, tmp_.path() + "/controller-" + std::to_string(restarts_++) + ".log");
+}
+
+bool ControllerRig::wait_ready(std::chrono::milliseconds timeout) {
+  return wait_until(
+      [&] {
+        try {
+          return http_request(health_port_, "GET", "/readyz", {}, {}, std::chrono::milliseconds{1000}).status == 200;
+        } catch (const std::exception&) {
+          return false;
+        }
+      },
+      timeout, 50ms);
 }
 
 CommandResult ControllerRig::cli(std::vector<std::string> args, const std::string& stdin_data) {
@@ -120,7 +134,8 @@ int ControllerRig::running_tasks(const std::string& name) {
   auto g = group(name);
   if (!g) return -1;
   int n = 0;
-  for (auto& a : json::parse(*g).as_object().at("apps").as_array())
+  const json::value v = json::parse(*g);
+  for (auto& a : v.as_object().at("apps").as_array())
     if (auto* t = a.as_object().if_contains("tasksRunning")) n += static_cast<int>(t->to_number<double>());
   return n;
 }
@@ -158,8 +173,12 @@ std::string ControllerRig::describe(const std::string& name) {
   std::ostringstream o;
   auto s = client_->get("/heron-marathon/status/" + name);
   o << "status: " << (s ? s->data : std::string("<none>")) << "\n";
-  auto g = group(name);
-  o << "group: " << (g ? g->substr(0, 2000) : std::string("<none>")) << "\n";
+  try {
+    auto g = group(name);
+    o << "group: " << (g ? g->substr(0, 2000) : std::string("<none>")) << "\n";
+  } catch (const std::exception& e) {
+    o << "group: " << e.what() << "\n";
+  }
   std::string log = controller_.log();
   if (log.size() > 6000) log = log.substr(log.size() - 6000);
   o << "controller log (tail):\n" << log;

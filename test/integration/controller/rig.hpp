@@ -33,6 +33,10 @@ class ControllerRig {
 
   void start_controller(std::vector<std::string> extra = {});
   ChildProcess& controller() { return controller_; }
+  // Waits until the controller's /readyz answers 200.
+  bool wait_ready(std::chrono::milliseconds timeout = std::chrono::seconds{30});
+  int metrics_port() const { return metrics_port_; }
+  int health_port() const { return health_port_; }
   std::string controller_log() const { return controller_.log(); }
 
   // Runs the heron-marathon CLI against this rig's ZooKeeper.
@@ -75,6 +79,8 @@ class ControllerRig {
   std::unique_ptr<zk::ZkClient> client_;
   ChildProcess controller_;
   int restarts_ = 0;
+  int metrics_port_ = 0;
+  int health_port_ = 0;
 };
 
 }  // namespace hmc::testing
