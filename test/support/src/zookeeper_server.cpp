@@ -186,9 +186,14 @@ class ZooKeeperServer::Relay {
         [[maybe_unused]] auto n = ::read(wake_[0], drain, sizeof drain);
         continue;  // re-read the flags first
       }
+      const std::size_t polled = pairs_.size();  // accept_one() may append a pair not in fds
       if (fds[1].revents) accept_one(up);
       std::vector<std::pair<int, int>> alive;
       for (std::size_t i = 0; i < pairs_.size(); ++i) {
+        if (i >= polled) {
+          alive.push_back(pairs_[i]);
+          continue;
+        }
         auto [a, b] = pairs_[i];
         bool ok = true;
         if (fds[2 + 2 * i].revents) ok = pump(a, b);
