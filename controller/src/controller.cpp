@@ -185,6 +185,10 @@ bool Controller::ready(std::string* why) const {
     if (why) *why = "first sync not done";
     return false;
   }
+  if (election_ && election_->node().empty()) {
+    if (why) *why = "not in the leader election yet";
+    return false;
+  }
   std::lock_guard lock(mu_);
   if (!snapshot_) {
     if (why) *why = "no Marathon observation yet";

@@ -4,8 +4,12 @@
 #include "hmc/common/duration.hpp"
 #include "hmc/common/log.hpp"
 #include "hmc/controller/controller.hpp"
+#include "hmc/heron_config/cluster_config.hpp"
+#include "hmc/heron_config/controller_settings.hpp"
+#include "hmc/heron_config/zookeeper_endpoint.hpp"
 #include "hmc/marathon/marathon_client.hpp"
 #include "hmc/metrics/controller_metrics.hpp"
+#include "hmc/metrics/health_server.hpp"
 #include "hmc/zookeeper/zk_client.hpp"
 
 #include <boost/program_options.hpp>
@@ -14,6 +18,8 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <optional>
+#include <type_traits>
 #include <sstream>
 
 #include <pthread.h>
@@ -108,6 +114,8 @@ int main(int argc, char** argv) {
   // clang-format off
   desc.add_options()
     ("help,h", "show this help")
+    ("config", po::value<std::string>(), "Heron cluster conf dir (scheduler.yaml, statemgr.yaml), e.g. conf/marathon")
+    ("controller-config", po::value<std::string>(), "the controller's own settings file (conf/controller.yaml)")
     ("zk", po::value<std::string>(), "ZooKeeper connection string HOST:PORT[,...] (env HMC_ZK)")
     ("zk-auth-file", po::value<std::string>(), "file holding ZooKeeper digest credentials user:password")
     ("zk-session-timeout", po::value<std::string>()->default_value("30s"), "ZooKeeper session timeout")
@@ -167,47 +175,110 @@ int main(int argc, char** argv) {
       const char* v = std::getenv(n);
       return v ? v : "";
     };
-    std::string zk_connect = vm.count("zk") ? vm["zk"].as<std::string>() : env("HMC_ZK");
+    // Precedence: an explicit flag, then --controller-config, then the Heron
+    // cluster conf dir (--config), then the built-in defaults.
+    auto explicit_flag = [&vm](const char* n) { return vm.count(n) && !vm[n].defaulted(); };
+    std::optional<hmc::config::ControllerSettings> settings;
+    std::optional<hmc::config::HeronClusterConfig> cluster;
+    std::vector<std::string> warnings;
+    try {
+      if (vm.count("controller-config"))
+        settings = hmc::config::load_controller_settings(vm["controller-config"].as<std::string>(), &warnings);
+      if (vm.count("config")) cluster = hmc::config::load_cluster_config(vm["config"].as<std::string>(), &warnings);
+    } catch (const hmc::config::ConfigError& e) {
+      throw UsageError(e.what());
+    }
+    for (auto& w : warnings) hmc::log::warn("config", {{"warning", w}});
+    auto str = [&](const char* flag, const std::string* file) -> std::string {
+      if (file && !explicit_flag(flag)) return *file;
+      return vm[flag].as<std::string>();
+    };
+    auto dur = [&](const char* flag, const std::chrono::milliseconds* file) {
+      if (file && !explicit_flag(flag)) return *file;
+      return duration_flag(vm, flag);
+    };
+    auto num = [&](const char* flag, const auto* file) {
+      using T = std::decay_t<decltype(*file)>;
+      if (file && !explicit_flag(flag)) return *file;
+      return vm[flag].as<T>();
+    };
+    const auto* S = settings ? &*settings : nullptr;
+    const auto* C = cluster ? &*cluster : nullptr;
+
+    if (S) {
+      hmc::log::Level l;
+      hmc::log::Format f;
+      if (!explicit_flag("log-level") && hmc::log::parse_level(S->log_level, l)) hmc::log::set_level(l);
+      if (!explicit_flag("log-format") && hmc::log::parse_format(S->log_format, f)) hmc::log::set_format(f);
+    }
+
+    std::string zk_flag = vm.count("zk") ? vm["zk"].as<std::string>() : env("HMC_ZK");
     std::string marathon_url = vm.count("marathon") ? vm["marathon"].as<std::string>() : env("HMC_MARATHON");
-    if (zk_connect.empty()) throw UsageError("--zk is required (or HMC_ZK)");
-    if (marathon_url.empty()) throw UsageError("--marathon is required (or HMC_MARATHON)");
+    if (marathon_url.empty() && C) marathon_url = C->scheduler.marathon_uri;
+    if (zk_flag.empty() && !C) throw UsageError("--zk is required (or HMC_ZK, or --config DIR with statemgr.yaml)");
+    if (marathon_url.empty()) throw UsageError("--marathon is required (or HMC_MARATHON, or --config DIR with scheduler.yaml)");
 
     hmc::controller::ControllerOptions opts;
-    opts.root = vm["root"].as<std::string>();
-    opts.workers = vm["workers"].as<int>();
+    opts.root = str("root", S ? &S->controller_root : nullptr);
+    opts.workers = num("workers", S ? &S->workers : nullptr);
     if (opts.workers < 1 || opts.workers > 256) throw UsageError("--workers: must be between 1 and 256");
-    opts.resync_period = duration_flag(vm, "resync-period");
+    opts.resync_period = dur("resync-period", S ? &S->resync_period : nullptr);
     opts.min_observe_interval = duration_flag(vm, "observe-interval");
-    opts.offer_window = duration_flag(vm, "offer-window");
-    opts.queue.qps = vm["qps"].as<double>();
-    opts.queue.burst = vm["burst"].as<int>();
+    opts.offer_window = dur("offer-window", S ? &S->policies.offer_window : nullptr);
+    opts.queue.qps = num("qps", S ? &S->marathon.qps : nullptr);
+    opts.queue.burst = num("burst", S ? &S->marathon.burst : nullptr);
     opts.leader_election = !vm["no-leader-election"].as<bool>();
     opts.identity = vm.count("identity") ? vm["identity"].as<std::string>() : default_identity();
     auto& rc = opts.reconciler;
-    rc.group_root = vm["group-root"].as<std::string>();
-    rc.heron_root = vm["heron-root"].as<std::string>();
-    rc.state_manager_connection =
-        vm.count("state-manager-connection") ? vm["state-manager-connection"].as<std::string>() : zk_connect;
-    rc.default_image = vm["docker-image"].as<std::string>();
-    rc.default_core_uri = vm["core-uri"].as<std::string>();
-    rc.remove_orphan_groups = vm["remove-orphan-groups"].as<bool>();
-    rc.kill_force_after = duration_flag(vm, "kill-force-after");
-    rc.waiting_deadline = duration_flag(vm, "waiting-deadline");
-    rc.waiting_threshold = duration_flag(vm, "waiting-threshold");
-    rc.orphan_state_grace = duration_flag(vm, "orphan-state-grace");
+    rc.group_root = str("group-root", S ? &S->group_root : nullptr);
+    rc.heron_root = str("heron-root", C ? &C->statemgr.root_path : nullptr);
+    rc.default_image = str("docker-image", C ? &C->scheduler.docker_image : nullptr);
+    rc.default_core_uri = str("core-uri", C ? &C->scheduler.core_uri : nullptr);
+    rc.remove_orphan_groups = vm["remove-orphan-groups"].as<bool>() || (S && S->policies.remove_orphan_groups);
+    if (S) rc.clean_orphan_heron_state = S->policies.clean_orphan_heron_state;
+    rc.kill_force_after = dur("kill-force-after", S ? &S->policies.kill_force_after : nullptr);
+    rc.waiting_deadline = dur("waiting-deadline", S ? &S->policies.waiting_deadline : nullptr);
+    rc.waiting_threshold = dur("waiting-threshold", S ? &S->policies.waiting_threshold : nullptr);
+    rc.orphan_state_grace = dur("orphan-state-grace", S ? &S->policies.orphan_state_grace : nullptr);
+    const std::string metrics_address = str("metrics-address", S ? &S->metrics_address : nullptr);
+    const std::string health_address = str("health-address", S ? &S->health_address : nullptr);
+
+    // ZooKeeper: the flag, or statemgr.yaml's connection string, through an
+    // SSH tunnel when statemgr.yaml asks for one.
+    hmc::config::ZooKeeperConnection zk_conn{zk_flag, nullptr};
+    if (C) {
+      auto r = hmc::config::resolve_zookeeper(C->statemgr, zk_flag,
+                                              [](const std::string& m) { hmc::log::info("zookeeper endpoint", {{"detail", m}}); });
+      if (!r) {
+        hmc::log::error("cannot reach ZooKeeper", {{"error", r.error().message}});
+        return kExitRuntime;
+      }
+      zk_conn = std::move(*r);
+    }
+    // heron-executor reaches ZooKeeper from inside the cluster: never through our tunnel.
+    rc.state_manager_connection = vm.count("state-manager-connection")
+                                      ? vm["state-manager-connection"].as<std::string>()
+                                      : (!zk_flag.empty() ? zk_flag : C->statemgr.connection_string);
 
     hmc::marathon::MarathonOptions mopts;
     mopts.base_url = marathon_url;
-    mopts.request_timeout = duration_flag(vm, "marathon-timeout");
+    mopts.request_timeout = dur("marathon-timeout", S ? &S->marathon.request_timeout : nullptr);
+    if (S) mopts.max_connections = S->marathon.max_connections;
     if (vm.count("marathon-ca-file")) mopts.ca_file = vm["marathon-ca-file"].as<std::string>();
-    if (vm.count("marathon-token-file"))
-      mopts.token = read_secret_file(vm["marathon-token-file"].as<std::string>(), "--marathon-token-file");
-    else
-      mopts.token = env("HMC_MARATHON_TOKEN");
+    try {
+      hmc::config::TokenSources ts;
+      if (vm.count("marathon-token-file")) ts.token_file_flag = vm["marathon-token-file"].as<std::string>();
+      if (S) ts.settings_token_file = S->marathon.token_file;
+      if (C) ts.scheduler_token = C->scheduler.auth_token;
+      mopts.token = hmc::config::resolve_marathon_token(ts);
+    } catch (const hmc::config::ConfigError& e) {
+      throw UsageError(e.what());
+    }
 
     hmc::zk::ZkOptions zopts;
-    zopts.connect = zk_connect;
-    zopts.session_timeout = duration_flag(vm, "zk-session-timeout");
+    zopts.connect = zk_conn.connection_string;
+    zopts.session_timeout = dur("zk-session-timeout", C ? &C->statemgr.session_timeout : nullptr);
+    if (C) zopts.connect_timeout = C->statemgr.connection_timeout;
     if (vm.count("zk-auth-file")) zopts.digest = read_secret_file(vm["zk-auth-file"].as<std::string>(), "--zk-auth-file");
 
     // Signals are taken by the main thread only (sigwait), never by workers.
@@ -223,12 +294,12 @@ int main(int argc, char** argv) {
     if (!marathon) throw UsageError("--marathon: " + marathon.error().message);
     auto zk = hmc::zk::connect(zopts);
     if (!zk) {
-      hmc::log::error("cannot connect to ZooKeeper", {{"zk", zk_connect}, {"error", zk.error().message}});
+      hmc::log::error("cannot connect to ZooKeeper", {{"zk", zk_conn.connection_string}, {"error", zk.error().message}});
       return kExitRuntime;
     }
 
     hmc::metrics::ControllerMetrics metrics(HMC_VERSION, opts.identity);
-    if (const auto& addr = vm["metrics-address"].as<std::string>(); !addr.empty()) {
+    if (const auto& addr = metrics_address; !addr.empty()) {
       if (auto r = metrics.start_exposer(addr); !r) throw UsageError("--metrics-address: " + r.error().message);
     }
     (*marathon)->set_request_observer([&metrics](const hmc::marathon::RequestRecord& r) {
@@ -242,6 +313,24 @@ int main(int argc, char** argv) {
     if (auto r = controller.start(); !r) {
       hmc::log::error("cannot start", {{"error", r.error().message}});
       return kExitRuntime;
+    }
+    std::unique_ptr<hmc::metrics::HealthServer> health;
+    if (const auto& addr = health_address; !addr.empty()) {
+      auto probe = [&controller](bool (hmc::controller::Controller::*check)(std::string*) const) {
+        return [&controller, check] {
+          std::string why;
+          const bool ok = (controller.*check)(&why);
+          return hmc::metrics::ProbeResult{ok, why};
+        };
+      };
+      auto h = hmc::metrics::HealthServer::start(addr, probe(&hmc::controller::Controller::healthy),
+                                                 probe(&hmc::controller::Controller::ready));
+      if (!h) {
+        hmc::log::error("cannot serve health endpoints", {{"address", addr}, {"error", h.error().message}});
+        controller.stop(1s);
+        return kExitUsage;
+      }
+      health = std::move(*h);
     }
     (*marathon)->subscribe_events(
         {"deployment_success", "deployment_failed", "deployment_info", "deployment_step_success",

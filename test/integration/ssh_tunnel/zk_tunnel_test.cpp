@@ -10,6 +10,7 @@
 #include "hmc/ssh_tunnel/zk_tunnel.hpp"
 #include "hmc/testing/echo_server.hpp"
 #include "hmc/testing/process.hpp"
+#include "hmc/testing/marathon_sim.hpp"
 #include "hmc/testing/sshd.hpp"
 #include "hmc/testing/zookeeper_server.hpp"
 #include "hmc/zookeeper/zk_client.hpp"
@@ -447,6 +448,36 @@ TEST_F(ZooKeeperThroughTunnel, CliSubmitsAndListsThroughTheTunnel) {
                            "heron.statemgr.connection.string: \"" + zookeeper_.connect_string() + "\"\n");
   auto direct = hmc::testing::run_command({cli, "list", "--config", conf.path(), "--zk-timeout", "2s"});
   EXPECT_EQ(direct.exit_code, 3) << direct.out << direct.err;
+}
+
+// The controller, pointed at the same conf dir, reconciles through the tunnel:
+// it reads desired state from the ZooKeeper behind it and writes status back.
+TEST_F(ZooKeeperThroughTunnel, ControllerReconcilesThroughTheTunnel) {
+  hmc::testing::MarathonSimOptions so;
+  so.agents = {"cpus=8,mem=32768,disk=200000,ports=31000-32000"};
+  hmc::testing::MarathonSim sim(so);
+  hmc::testing::TempDir conf;
+  write_tunnel_conf(conf.path());
+  hmc::testing::write_file(conf.path() + "/scheduler.yaml", "heron.marathon.scheduler.uri: " + sim.url() + "\n");
+  hmc::testing::ChildProcess controller(
+      {std::string(HMC_BINARY_DIR) + "/controller/heron-marathon-controller", "--config", conf.path(),
+       "--metrics-address", "127.0.0.1:" + std::to_string(hmc::testing::free_port()),
+       "--health-address", "127.0.0.1:" + std::to_string(hmc::testing::free_port()),
+       "--observe-interval", "50ms", "--zk-session-timeout", "8s"},
+      conf.path() + "/controller.log");
+  const std::string cli = std::string(HMC_BINARY_DIR) + "/cli/heron-marathon";
+  const std::string spec = std::string(HMC_SOURCE_DIR) + "/conf/examples/word-count.yaml";
+  auto submitted = hmc::testing::run_command({cli, "submit", spec, "--config", conf.path()});
+  ASSERT_EQ(submitted.exit_code, 0) << submitted.out << submitted.err;
+  // The group runs in Marathon, and the status came back through the tunnel.
+  EXPECT_TRUE(hmc::testing::wait_until(
+      [&] {
+        auto r = hmc::testing::run_command({cli, "status", "word-count", "-o", "json", "--config", conf.path()});
+        return r.exit_code == 0 && contains(r.out, "\"Running\"");
+      },
+      60s, 500ms))
+      << controller.log();
+  EXPECT_EQ(sim.get("/v2/groups/heron/topologies/word-count").status, 200);
 }
 
 }  // namespace
