@@ -262,6 +262,7 @@ int main(int argc, char** argv) {
 
     hmc::marathon::MarathonOptions mopts;
     mopts.base_url = marathon_url;
+    mopts.user_agent_suffix = opts.identity;  // tells replicas apart in Marathon's logs
     mopts.request_timeout = dur("marathon-timeout", S ? &S->marathon.request_timeout : nullptr);
     if (S) mopts.max_connections = S->marathon.max_connections;
     if (vm.count("marathon-ca-file")) mopts.ca_file = vm["marathon-ca-file"].as<std::string>();
