@@ -22,7 +22,7 @@ using hmc::testing::ChildProcess;
 using hmc::testing::MarathonSim;
 using hmc::testing::PrometheusServer;
 using hmc::testing::ZooKeeperServer;
-using hmc::testing::http_get;
+using hmc::testing::http_request;
 using hmc::testing::wait_until;
 
 constexpr auto kWait = std::chrono::milliseconds{60000};
@@ -85,9 +85,9 @@ TEST(ControllerScrape, PrometheusSeesARunningTopologyAndTheControllersWork) {
   ControllerStack stack;
   PrometheusServer prom({{"heron-marathon-controller", stack.metrics_target()}});
 
-  ASSERT_TRUE(wait_until([&] { return http_get(stack.health_port, "/readyz").status == 200; }, kWait))
-      << http_get(stack.health_port, "/readyz").body << stack.controller.log();
-  EXPECT_EQ(http_get(stack.health_port, "/healthz").status, 200);
+  ASSERT_TRUE(wait_until([&] { return http_request(stack.health_port, "GET", "/readyz").status == 200; }, kWait))
+      << http_request(stack.health_port, "GET", "/readyz").body << stack.controller.log();
+  EXPECT_EQ(http_request(stack.health_port, "GET", "/healthz").status, 200);
 
   const auto r = stack.submit("word-count", 2, 1.0);
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
@@ -113,7 +113,7 @@ TEST(ControllerScrape, PrometheusSeesARunningTopologyAndTheControllersWork) {
   EXPECT_EQ(value_of(prom, "count(heron_marathon_marathon_requests_total{code=~\"401|403\"}) or vector(0)"), 0);
 
   // The token reaches Marathon but never the metrics or the logs.
-  const auto exposition = http_get(stack.metrics_port, "/metrics");
+  const auto exposition = http_request(stack.metrics_port, "GET", "/metrics");
   ASSERT_EQ(exposition.status, 200);
   EXPECT_EQ(exposition.body.find(kToken), std::string::npos);
   EXPECT_EQ(stack.controller.log().find(kToken), std::string::npos);

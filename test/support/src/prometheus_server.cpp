@@ -1,15 +1,10 @@
 #include "hmc/testing/prometheus_server.hpp"
 
+#include "hmc/testing/marathon_sim.hpp"
+
 #include <boost/json.hpp>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <cctype>
-#include <cerrno>
 #include <sstream>
 #include <stdexcept>
 
@@ -20,51 +15,6 @@ namespace {
 std::string tail(const std::string& s, std::size_t n = 4000) { return s.size() > n ? s.substr(s.size() - n) : s; }
 
 }  // namespace
-
-HttpResponse http_get(int port, const std::string& target, std::chrono::milliseconds timeout) {
-  HttpResponse res;
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return res;
-  timeval tv{};
-  tv.tv_sec = static_cast<time_t>(timeout.count() / 1000);
-  tv.tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000);
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return res;
-  }
-  const std::string request = "GET " + target + " HTTP/1.0\r\nHost: 127.0.0.1:" + std::to_string(port) +
-                              "\r\nConnection: close\r\n\r\n";
-  if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size())) {
-    ::close(fd);
-    return res;
-  }
-  std::string raw;
-  char buf[16384];
-  for (;;) {
-    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n == 0) break;
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      ::close(fd);
-      return res;  // timeout or reset: no complete answer
-    }
-    raw.append(buf, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  // "HTTP/1.x NNN reason"
-  const auto sp = raw.find(' ');
-  const auto head_end = raw.find("\r\n\r\n");
-  if (raw.rfind("HTTP/", 0) != 0 || sp == std::string::npos || head_end == std::string::npos) return res;
-  res.status = std::atoi(raw.c_str() + sp + 1);
-  res.body = raw.substr(head_end + 4);
-  return res;
-}
 
 std::string url_encode(const std::string& s) {
   static const char* hex = "0123456789ABCDEF";
@@ -106,7 +56,7 @@ PrometheusServer::PrometheusServer(std::vector<ScrapeTarget> targets, Prometheus
                            "--log.level=warn"},
                           log_file_);
   const bool ready = wait_until(
-      [&] { return !process_.running() || http_get(port_, "/-/ready", std::chrono::milliseconds{1000}).status == 200; },
+      [&] { return !process_.running() || http_request(port_, "GET", "/-/ready", {}, {}, std::chrono::milliseconds{1000}).status == 200; },
       options.start_timeout, std::chrono::milliseconds{100});
   if (!ready || !process_.running()) {
     const std::string why = tail(log());
@@ -122,7 +72,7 @@ void PrometheusServer::stop() { process_.stop(std::chrono::milliseconds{5000}); 
 std::string PrometheusServer::log() const { return read_file(log_file_); }
 
 std::vector<PromSample> PrometheusServer::query(const std::string& promql) {
-  const auto res = http_get(port_, "/api/v1/query?query=" + url_encode(promql));
+  const auto res = http_request(port_, "GET", "/api/v1/query?query=" + url_encode(promql));
   if (res.status == 0) throw std::runtime_error("prometheus does not answer the query " + promql);
   boost::system::error_code ec;
   const auto doc = boost::json::parse(res.body, ec);
@@ -168,7 +118,7 @@ std::vector<PromSample> PrometheusServer::wait_for(const std::string& promql, st
 
 std::map<std::string, std::string> PrometheusServer::target_health() {
   std::map<std::string, std::string> out;
-  const auto res = http_get(port_, "/api/v1/targets?state=active");
+  const auto res = http_request(port_, "GET", "/api/v1/targets?state=active");
   boost::system::error_code ec;
   const auto doc = boost::json::parse(res.body, ec);
   if (ec || !doc.is_object()) return out;

@@ -1,6 +1,6 @@
 #include "hmc/metrics/controller_metrics.hpp"
 
-#include "hmc/testing/prometheus_server.hpp"
+#include "hmc/testing/marathon_sim.hpp"
 
 #include <gtest/gtest.h>
 
@@ -211,7 +211,7 @@ TEST(ControllerMetrics, ExposerServesMetricsAndNamesAMalformedOrBusyAddress) {
   const int port = m.exposer_port();
   EXPECT_GT(port, 0);
   m.set_leader(true);
-  const auto scraped = hmc::testing::http_get(port, "/metrics");
+  const auto scraped = hmc::testing::http_request(port, "GET", "/metrics");
   EXPECT_EQ(scraped.status, 200);
   EXPECT_NE(scraped.body.find("heron_marathon_leader 1"), std::string::npos) << scraped.body;
 

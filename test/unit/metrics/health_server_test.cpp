@@ -1,6 +1,6 @@
 #include "hmc/metrics/health_server.hpp"
 
-#include "hmc/testing/prometheus_server.hpp"
+#include "hmc/testing/marathon_sim.hpp"
 
 #include <gtest/gtest.h>
 
@@ -16,7 +16,7 @@
 namespace hmc::metrics {
 namespace {
 
-using hmc::testing::http_get;
+using hmc::testing::http_request;
 
 TEST(HealthServer, AnswersOkWhileProbesPassAnd503WithTheReasonOtherwise) {
   std::mutex mu;
@@ -36,10 +36,10 @@ TEST(HealthServer, AnswersOkWhileProbesPassAnd503WithTheReasonOtherwise) {
   const int port = (*server)->port();
   ASSERT_GT(port, 0);
 
-  auto h = http_get(port, "/healthz");
+  auto h = http_request(port, "GET", "/healthz");
   EXPECT_EQ(h.status, 200);
   EXPECT_EQ(h.body, "ok\n");
-  auto r = http_get(port, "/readyz");
+  auto r = http_request(port, "GET", "/readyz");
   EXPECT_EQ(r.status, 503);
   EXPECT_EQ(r.body, "zookeeper not connected\n");
 
@@ -48,8 +48,8 @@ TEST(HealthServer, AnswersOkWhileProbesPassAnd503WithTheReasonOtherwise) {
     ready = {true, {}};
     live = {false, "reconcile loop stuck for 120s"};
   }
-  EXPECT_EQ(http_get(port, "/readyz").status, 200);
-  h = http_get(port, "/healthz?verbose");
+  EXPECT_EQ(http_request(port, "GET", "/readyz").status, 200);
+  h = http_request(port, "GET", "/healthz?verbose");
   EXPECT_EQ(h.status, 503);
   EXPECT_EQ(h.body, "reconcile loop stuck for 120s\n");
 }
@@ -60,9 +60,9 @@ TEST(HealthServer, UnknownPathsAre404AndAThrowingProbeFails) {
       []() -> ProbeResult { throw std::runtime_error("leader unknown"); });
   ASSERT_TRUE(server);
   const int port = (*server)->port();
-  EXPECT_EQ(http_get(port, "/metrics").status, 404);
-  EXPECT_EQ(http_get(port, "/").status, 404);
-  const auto r = http_get(port, "/readyz");
+  EXPECT_EQ(http_request(port, "GET", "/metrics").status, 404);
+  EXPECT_EQ(http_request(port, "GET", "/").status, 404);
+  const auto r = http_request(port, "GET", "/readyz");
   EXPECT_EQ(r.status, 503);
   EXPECT_NE(r.body.find("leader unknown"), std::string::npos);
 }
@@ -105,7 +105,7 @@ TEST(HealthServer, StopsCleanlyWithAnIdleConnectionOpen) {
         [] { return ProbeResult{true, {}}; });
     ASSERT_TRUE(server);
     port = (*server)->port();
-    EXPECT_EQ(http_get(port, "/healthz").status, 200);
+    EXPECT_EQ(http_request(port, "GET", "/healthz").status, 200);
     idle = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;

@@ -8,7 +8,8 @@
 //
 // The destructor always stops the server and removes its storage, also when a
 // test fails. Errors starting the server throw std::runtime_error with the
-// tail of the server's log.
+// tail of the server's log. Plain HTTP to any loopback server (the exposer,
+// the health endpoints) goes through http_request() of marathon_sim.hpp.
 
 #include "hmc/testing/process.hpp"
 
@@ -21,13 +22,6 @@
 
 namespace hmc::testing {
 
-struct HttpResponse {
-  int status = 0;  // 0: no answer (refused, timeout, malformed)
-  std::string body;
-};
-// A one-shot HTTP/1.0 GET of `target` ("/path?query") at 127.0.0.1:port.
-HttpResponse http_get(int port, const std::string& target,
-                      std::chrono::milliseconds timeout = std::chrono::milliseconds{5000});
 // Percent-encodes a query parameter value.
 std::string url_encode(const std::string& s);
 
