@@ -185,6 +185,7 @@ Usage: marathon-sim [options]
   --freeze-offers           fault: the offer cycle places and kills nothing
   --request-log-limit N     requests kept for /_sim/requests (default 100000)
   --quiet                   no log lines on stderr
+  --exit-with-parent        exit when the process that started it is gone (test harnesses)
   --help                    this text
 
 Without --agent or --agents-file one agent is simulated:
@@ -276,6 +277,8 @@ SimOptions parse_command_line(int argc, char** argv, bool* help) {
       auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), o.request_log_limit);
       if (ec != std::errc{} || p != v.data() + v.size())
         throw std::invalid_argument("--request-log-limit: '" + v + "' is not a count");
+    } else if (a == "--exit-with-parent") {
+      o.exit_with_parent = true;
     } else if (a == "--quiet") {
       o.quiet = true;
     } else {

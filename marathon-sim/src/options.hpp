@@ -55,6 +55,7 @@ struct SimOptions {
   Faults faults;
   std::size_t request_log_limit = 100000;
   bool quiet = false;
+  bool exit_with_parent = false;  // exit when the parent process goes away
 };
 
 // "500ms", "30s", "10m", "1h", "250us" is rejected; a bare number is milliseconds.

@@ -23,6 +23,8 @@
 #include <map>
 #include <stdexcept>
 
+#include <unistd.h>
+
 namespace hmc::marathon_sim {
 
 namespace net = boost::asio;
@@ -74,14 +76,17 @@ class Server {
     });
     net::co_spawn(ioc_, accept_loop(), net::detached);
     if (!options_.deterministic) net::co_spawn(ioc_, offer_loop(), net::detached);
+    if (options_.exit_with_parent) net::co_spawn(ioc_, parent_watch(::getppid()), net::detached);
   }
 
  private:
   void stop() {
+    if (stopping_) return;
     stopping_ = true;
     boost::system::error_code ec;
     acceptor_.close(ec);
     offer_timer_.cancel();
+    signals_.cancel(ec);
     auto closers = closers_;
     for (auto& [id, close] : closers) close();
   }
@@ -96,6 +101,23 @@ class Server {
       socket.set_option(tcp::no_delay(true), ec);
       net::co_spawn(ioc_, session(std::move(socket)), net::detached);
     }
+  }
+
+  // A crashed test must not leave simulators behind: once reparented, stop.
+  net::awaitable<void> parent_watch(pid_t parent) {
+    net::steady_timer timer(ioc_);
+    const auto id = ++session_counter_;
+    closers_[id] = [&timer] { timer.cancel(); };
+    while (!stopping_) {
+      timer.expires_after(std::chrono::milliseconds(500));
+      co_await timer.async_wait(kTuple);
+      if (!stopping_ && ::getppid() != parent) {
+        closers_.erase(id);
+        stop();
+        co_return;
+      }
+    }
+    closers_.erase(id);
   }
 
   net::awaitable<void> offer_loop() {

@@ -147,7 +147,8 @@ MarathonSim::MarathonSim(MarathonSimOptions options) : options_(std::move(option
     throw std::runtime_error("marathon-sim binary not found at " + bin + " (build the marathon-sim target)");
   const auto port_file = dir_.path() + "/port";
   std::vector<std::string> argv = {bin, "--listen", "127.0.0.1:0", "--port-file", port_file,
-                                   "--offer-period", options_.offer_period, "--seed", std::to_string(options_.seed)};
+                                   "--offer-period", options_.offer_period, "--seed", std::to_string(options_.seed),
+                                   "--exit-with-parent"};
   for (const auto& a : options_.agents) {
     argv.push_back("--agent");
     argv.push_back(a);
