@@ -44,15 +44,22 @@ const char* kind_name(const json::value& v) {
   return "something else";
 }
 
-[[noreturn]] void wrong_type(const std::string& where, const char* expected, const json::value& v) {
-  throw ShapeError{where + ": expected " + expected + ", got " + kind_name(v)};
-}
-
 std::string at(const std::string& where, std::string_view key) {
   std::string s = where;
-  if (!s.empty()) s += '.';
+  if (!s.empty() && !key.empty()) s += '.';
   s += key;
   return s;
+}
+
+// Paths are built only on failure: `where` names the object, `key` (may be
+// empty) the member; the happy path allocates nothing for them.
+[[noreturn]] void wrong_type(const std::string& where, std::string_view key, const char* expected,
+                             const json::value& v) {
+  throw ShapeError{at(where, key) + ": expected " + expected + ", got " + kind_name(v)};
+}
+
+[[noreturn]] void wrong_type(const std::string& where, const char* expected, const json::value& v) {
+  wrong_type(where, {}, expected, v);
 }
 
 std::string at(const std::string& where, std::size_t index) {
@@ -66,48 +73,48 @@ const json::value* field(const json::object& o, std::string_view key) {
   return v;
 }
 
-const json::object& as_object(const json::value& v, const std::string& where) {
-  if (!v.is_object()) wrong_type(where, "an object", v);
+const json::object& as_object(const json::value& v, const std::string& where, std::string_view key = {}) {
+  if (!v.is_object()) wrong_type(where, key, "an object", v);
   return v.get_object();
 }
 
 const json::object* get_object(const json::object& o, std::string_view key, const std::string& where) {
   const json::value* v = field(o, key);
   if (v == nullptr) return nullptr;
-  return &as_object(*v, at(where, key));
+  return &as_object(*v, where, key);
 }
 
 const json::array* get_array(const json::object& o, std::string_view key, const std::string& where) {
   const json::value* v = field(o, key);
   if (v == nullptr) return nullptr;
-  if (!v->is_array()) wrong_type(at(where, key), "an array", *v);
+  if (!v->is_array()) wrong_type(where, key, "an array", *v);
   return &v->get_array();
 }
 
-std::string as_string(const json::value& v, const std::string& where) {
-  if (!v.is_string()) wrong_type(where, "a string", v);
+std::string as_string(const json::value& v, const std::string& where, std::string_view key = {}) {
+  if (!v.is_string()) wrong_type(where, key, "a string", v);
   return std::string(v.get_string());
 }
 
 std::string get_string(const json::object& o, std::string_view key, const std::string& where) {
   const json::value* v = field(o, key);
   if (v == nullptr) return {};
-  return as_string(*v, at(where, key));
+  return as_string(*v, where, key);
 }
 
-double as_number(const json::value& v, const std::string& where) {
+double as_number(const json::value& v, const std::string& where, std::string_view key = {}) {
   switch (v.kind()) {
     case json::kind::int64: return static_cast<double>(v.get_int64());
     case json::kind::uint64: return static_cast<double>(v.get_uint64());
     case json::kind::double_: return v.get_double();
-    default: wrong_type(where, "a number", v);
+    default: wrong_type(where, key, "a number", v);
   }
 }
 
 double get_number(const json::object& o, std::string_view key, const std::string& where) {
   const json::value* v = field(o, key);
   if (v == nullptr) return 0;
-  return as_number(*v, at(where, key));
+  return as_number(*v, where, key);
 }
 
 int clamp_int(double d) {
@@ -124,7 +131,7 @@ int get_int(const json::object& o, std::string_view key, const std::string& wher
 bool get_bool(const json::object& o, std::string_view key, const std::string& where) {
   const json::value* v = field(o, key);
   if (v == nullptr) return false;
-  if (!v->is_bool()) wrong_type(at(where, key), "a boolean", *v);
+  if (!v->is_bool()) wrong_type(where, key, "a boolean", *v);
   return v->get_bool();
 }
 
@@ -171,14 +178,17 @@ reconciler::ObservedApp parse_app(const json::value& v, const std::string& where
   app.cmd = get_string(o, "cmd", here);
   app.version = get_string(o, "version", here);
   if (const json::object* container = get_object(o, "container", here)) {
-    const std::string c = at(here, "container");
-    if (const json::object* docker = get_object(*container, "docker", c)) {
-      app.image = get_string(*docker, "image", at(c, "docker"));
+    const json::value* docker = field(*container, "docker");
+    if (docker != nullptr) {
+      if (!docker->is_object()) wrong_type(at(here, "container"), "docker", "an object", *docker);
+      const json::value* image = field(docker->get_object(), "image");
+      if (image != nullptr) app.image = as_string(*image, at(here, "container.docker"), "image");
     }
   }
   if (const json::object* labels = get_object(o, "labels", here)) {
     for (const auto& kv : *labels) {
-      app.labels[std::string(kv.key())] = as_string(kv.value(), at(at(here, "labels"), kv.key()));
+      if (!kv.value().is_string()) wrong_type(at(here, "labels"), kv.key(), "a string", kv.value());
+      app.labels[std::string(kv.key())] = std::string(kv.value().get_string());
     }
   }
   app.tasks_staged = get_int(o, "tasksStaged", here);

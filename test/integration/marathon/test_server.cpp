@@ -96,6 +96,8 @@ struct TestServer::Impl {
       auto [ec, socket] = co_await acceptor.async_accept(use_nothrow);
       if (ec) co_return;
       ++owner.accepted_;
+      beast::error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);  // no Nagle stall on the last segment
       if (tls) {
         asio::co_spawn(ioc, tls_session(std::move(socket)), asio::detached);
       } else {
