@@ -134,7 +134,22 @@ std::optional<WaitingDiagnosis> diagnose_waiting(const ReconcilerConfig& cfg,
     asks += " ports=" + std::to_string(kPortsPerContainer);
     had += " ports=" + std::to_string(largest->ports);
   }
-  if (cpus_bad || mem_bad || disk_bad || ports_bad) {
+  // Heron sizes every container the same: when one of them runs, an agent
+  // took that size, so the others wait for room, whatever the unused offers
+  // (which are what is left after placements) say.
+  int running_same_size = 0, containers = 0;
+  if (auto g = snapshot.groups.find(group_id_for(cfg, t.name)); g != snapshot.groups.end())
+    for (const auto& a : g->second.apps) {
+      ++containers;
+      if (a.tasks_running > 0 && a.cpus >= want.cpus && a.mem >= want.mem && a.disk >= want.disk)
+        ++running_same_size;
+    }
+  if (running_same_size > 0) {
+    d.kind = "InsufficientCapacity";
+    d.summary = "the container fits an agent (" + std::to_string(running_same_size) + " of " +
+                std::to_string(containers) + " containers of this size run; largest unused offer " + had +
+                "), but no agent has room now; it starts when running tasks free resources, or add agents.";
+  } else if (cpus_bad || mem_bad || disk_bad || ports_bad) {
     d.kind = "Unschedulable";
     d.summary = "each container asks " + asks + "; the largest offer in the last " + window +
                 " had " + had + ". Use smaller containers (more of them) or add larger agents.";

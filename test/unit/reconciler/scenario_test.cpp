@@ -370,6 +370,21 @@ TEST(Waiting, InsufficientCapacityWhenItFitsAnAgent) {
       << d->summary;
 }
 
+// Unused offers are what is left after placements: when a sibling container
+// of the same size runs, the size fits an agent even if every unused offer is small.
+TEST(Waiting, InsufficientCapacityWhenASiblingOfTheSameSizeRuns) {
+  World w;
+  w.t.resources = {3, 4096, 100};
+  w.deploy(1, 1);
+  w.group().apps.back().tasks_running = 0;
+  w.queued(static_cast<int>(w.group().apps.size()) - 1, 1min);
+  w.largest_offer(1, 10904);
+  auto d = diagnose_waiting(w.cfg, w.t, w.snap, w.offers, w.now);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->kind, "InsufficientCapacity") << d->summary;
+  EXPECT_NE(d->summary.find("containers of this size run"), std::string::npos) << d->summary;
+}
+
 TEST(Waiting, LargestOfferAlsoFromTheQueuesUnusedOffers) {
   World w;
   w.t.resources = {2, 4096, 100};
