@@ -243,6 +243,9 @@ class Simulator {
   std::uint64_t agent_counter_ = 0;
   std::vector<Task> terminating_;  // tasks of removed apps, killed in the next cycle
   std::vector<Deployment> deployments_;
+  std::unordered_map<std::string, std::vector<std::string>> locks_;  // app id -> deployment ids
+  void lock_apps(const Deployment& d);
+  void unlock_apps(const Deployment& d);
   std::map<std::string, std::map<std::string, json::value>> group_history_;  // id -> version -> definition
   std::map<std::string, std::map<std::string, AppSpec>> app_history_;        // id -> version -> spec
   TimePoint last_version_{};

@@ -286,21 +286,36 @@ std::vector<std::vector<Action>> Simulator::plan_steps(const ChangeSet& c) const
 }
 
 std::vector<std::string> Simulator::locking_deployments(const std::set<std::string>& apps) const {
-  std::vector<std::string> out;
-  for (const auto& d : deployments_) {
-    for (const auto& a : d.affected_apps) {
-      if (apps.count(a)) {
-        out.push_back(d.id);
-        break;
-      }
-    }
+  std::set<std::string> ids;
+  for (const auto& a : apps) {
+    auto it = locks_.find(a);
+    if (it != locks_.end()) ids.insert(it->second.begin(), it->second.end());
   }
+  // In the order the deployments started.
+  std::vector<std::string> out;
+  if (ids.empty()) return out;
+  for (const auto& d : deployments_)
+    if (ids.count(d.id)) out.push_back(d.id);
   return out;
+}
+
+void Simulator::lock_apps(const Deployment& d) {
+  for (const auto& a : d.affected_apps) locks_[a].push_back(d.id);
+}
+
+void Simulator::unlock_apps(const Deployment& d) {
+  for (const auto& a : d.affected_apps) {
+    auto it = locks_.find(a);
+    if (it == locks_.end()) continue;
+    std::erase(it->second, d.id);
+    if (it->second.empty()) locks_.erase(it);
+  }
 }
 
 void Simulator::cancel_deployment(std::size_t index, bool emit_failed) {
   Deployment d = std::move(deployments_[index]);
   deployments_.erase(deployments_.begin() + static_cast<std::ptrdiff_t>(index));
+  unlock_apps(d);
   if (emit_failed) {
     json::object e;
     e["id"] = d.id;
@@ -445,6 +460,7 @@ std::variant<Simulator::Committed, Response> Simulator::commit(ChangeSet c, bool
       e["currentStep"] = json::object{{"actions", actions}};
       emit("deployment_info", e);
     }
+    lock_apps(d);
     deployments_.push_back(std::move(d));
   }
   return out;
@@ -467,8 +483,8 @@ bool Simulator::action_done(const Action& a) const {
 
 void Simulator::progress_deployments() {
   const auto now = clock_->now();
-  for (std::size_t i = 0; i < deployments_.size();) {
-    auto& d = deployments_[i];
+  std::vector<Deployment> done;
+  for (auto& d : deployments_) {
     if (!d.finished_at) {
       while (d.current < d.steps.size() &&
              std::all_of(d.steps[d.current].begin(), d.steps[d.current].end(),
@@ -485,15 +501,19 @@ void Simulator::progress_deployments() {
       }
       if (d.current == d.steps.size()) d.finished_at = now;
     }
-    if (d.finished_at && now >= *d.finished_at + options_.faults.lock_hold) {
-      json::object e;
-      e["id"] = d.id;
-      e["plan"] = json::object{{"id", d.id}, {"version", d.version}};
-      deployments_.erase(deployments_.begin() + static_cast<std::ptrdiff_t>(i));
-      emit("deployment_success", e);
-      continue;
-    }
-    ++i;
+  }
+  // Remove the finished ones in one pass (thousands may finish in one cycle).
+  auto keep = std::stable_partition(deployments_.begin(), deployments_.end(), [&](const Deployment& d) {
+    return !(d.finished_at && now >= *d.finished_at + options_.faults.lock_hold);
+  });
+  for (auto it = keep; it != deployments_.end(); ++it) done.push_back(std::move(*it));
+  deployments_.erase(keep, deployments_.end());
+  for (const auto& d : done) {
+    unlock_apps(d);
+    json::object e;
+    e["id"] = d.id;
+    e["plan"] = json::object{{"id", d.id}, {"version", d.version}};
+    emit("deployment_success", e);
   }
 }
 
