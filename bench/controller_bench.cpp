@@ -1,0 +1,362 @@
+// Benchmark of heron-marathon-controller against a real ZooKeeper and
+// marathon-sim (docs/benchmarks.md, "Controller"):
+//  1. floor: the group bodies the controller would build, POSTed straight to a
+//     fresh marathon-sim over `--concurrency` keep-alive connections; time until
+//     every app runs;
+//  2. the real controller: N desired nodes written to ZooKeeper at once from
+//     `--concurrency` threads; time until every app runs; Marathon requests per
+//     kind (from the simulator's request log, by User-Agent);
+//  3. idle cost once converged: CPU of the controller over `--idle-seconds`,
+//     VmRSS per topology (minus the RSS of the same process with 0 topologies);
+//  4. latency of single writes: ZooKeeper create returning -> the POST in the
+//     simulator's request log (its `at`, millisecond resolution).
+// "Every app runs" is read from GET /_sim/state: apps == tasks == 2N and no
+// deployment left (a deployment ends when its instances are running).
+//
+// Usage: controller_bench [--topologies N] [--concurrency C] [--workers W]
+//          [--observe-interval D] [--idle-seconds S] [--latency-samples K] [--no-floor]
+#include "hmc/common/clock.hpp"
+#include "hmc/reconciler/desired.hpp"
+#include "hmc/reconciler/reconcile.hpp"
+#include "hmc/testing/marathon_sim.hpp"
+#include "hmc/testing/process.hpp"
+#include "hmc/testing/zookeeper_server.hpp"
+#include "hmc/zookeeper/zk_client.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+namespace json = boost::json;
+using namespace std::chrono_literals;
+using steady = std::chrono::steady_clock;
+using hmc::testing::MarathonSim;
+using hmc::testing::MarathonSimOptions;
+
+double ms(steady::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+
+// A blocking HTTP/1.1 keep-alive connection (the floor client).
+class Connection {
+ public:
+  explicit Connection(int port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+      throw std::runtime_error("connect: " + std::string(std::strerror(errno)));
+  }
+  ~Connection() { ::close(fd_); }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  int post(const std::string& target, const std::string& payload) {
+    const std::string req = "POST " + target +
+                            " HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: controller-bench-floor\r\n"
+                            "Content-Type: application/json\r\nContent-Length: " +
+                            std::to_string(payload.size()) + "\r\n\r\n" + payload;
+    std::size_t sent = 0;
+    while (sent < req.size()) {
+      auto n = ::send(fd_, req.data() + sent, req.size() - sent, MSG_NOSIGNAL);
+      if (n <= 0) throw std::runtime_error("send failed");
+      sent += static_cast<std::size_t>(n);
+    }
+    std::size_t head_end;
+    while ((head_end = in_.find("\r\n\r\n")) == std::string::npos) fill();
+    const int status = std::atoi(in_.c_str() + in_.find(' ') + 1);
+    std::string head = in_.substr(0, head_end);
+    std::transform(head.begin(), head.end(), head.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::size_t length = 0;
+    if (auto cl = head.find("content-length:"); cl != std::string::npos)
+      length = std::strtoul(head.c_str() + cl + 15, nullptr, 10);
+    while (in_.size() < head_end + 4 + length) fill();
+    in_.erase(0, head_end + 4 + length);
+    return status;
+  }
+
+ private:
+  void fill() {
+    char buf[1 << 16];
+    auto n = ::recv(fd_, buf, sizeof buf, 0);
+    if (n <= 0) throw std::runtime_error("connection closed");
+    in_.append(buf, static_cast<std::size_t>(n));
+  }
+  int fd_ = -1;
+  std::string in_;
+};
+
+std::string spec_json(const std::string& name) {
+  json::object o;
+  o["schemaVersion"] = 1;
+  o["name"] = name;
+  o["cluster"] = "local";
+  o["role"] = "bench";
+  o["environ"] = "test";
+  o["containers"] = 1;
+  o["resources"] = json::object{{"cpus", 0.01}, {"mem", 16}, {"disk", 16}};
+  o["image"] = "heron/heron:0.20.5";
+  o["package"] = "http://repo.example.org/topologies/" + name + ".tar.gz";
+  o["state"] = "running";
+  return json::serialize(o);
+}
+
+std::string name_of(int i) { return "t" + std::to_string(i); }
+
+// Agents for `topologies` x 2 tasks of 9 ports, 0.01 cpus, 16 MiB each.
+MarathonSimOptions sim_options(int topologies) {
+  MarathonSimOptions so;
+  so.offer_period = "100ms";
+  const int tasks = 2 * topologies;
+  const int agents = tasks / 5000 + 1;  // 50,001 ports = 5,555 tasks per agent
+  for (int i = 0; i < agents; ++i) so.agents.push_back("cpus=100,mem=200000,disk=200000,ports=10000-60000");
+  so.extra_args = {"--request-log-limit", "1000000"};
+  return so;
+}
+
+struct SimState {
+  long apps = 0, tasks = 0, deployments = 0;
+};
+
+SimState sim_state(const MarathonSim& sim) {
+  auto r = sim.get("/_sim/state");
+  if (r.status != 200) throw std::runtime_error("/_sim/state: " + std::to_string(r.status));
+  auto o = json::parse(r.body).as_object();
+  return {o.at("apps").to_number<long>(), o.at("tasks").to_number<long>(), o.at("deployments").to_number<long>()};
+}
+
+// Waits until `apps` apps all run; returns the time since `t0` (ms), or -1.
+double wait_all_running(const MarathonSim& sim, long apps, steady::time_point t0, std::chrono::seconds timeout) {
+  while (steady::now() - t0 < timeout) {
+    auto s = sim_state(sim);
+    if (s.apps == apps && s.tasks == apps && s.deployments == 0) return ms(steady::now() - t0);
+    std::this_thread::sleep_for(20ms);
+  }
+  auto s = sim_state(sim);
+  std::fprintf(stderr, "timeout: apps=%ld tasks=%ld deployments=%ld\n", s.apps, s.tasks, s.deployments);
+  return -1;
+}
+
+hmc::reconciler::ReconcilerConfig reconciler_config(const std::string& zk_connect) {
+  hmc::reconciler::ReconcilerConfig rc;
+  rc.state_manager_connection = zk_connect;
+  return rc;
+}
+
+double run_floor(int n, int concurrency) {
+  MarathonSim sim(sim_options(n));
+  const auto rc = reconciler_config("127.0.0.1:2181");
+  std::vector<std::string> bodies;
+  bodies.reserve(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    auto t = hmc::reconciler::parse_desired(spec_json(name_of(i)));
+    if (!t) throw std::runtime_error("spec does not parse");
+    bodies.push_back(hmc::reconciler::build_group_json(rc, *t, 1));
+  }
+  std::atomic<int> next{0}, failed{0};
+  const auto t0 = steady::now();
+  std::vector<std::thread> threads;
+  for (int c = 0; c < concurrency; ++c)
+    threads.emplace_back([&] {
+      Connection conn(sim.port());
+      for (int i; (i = next++) < n;)
+        if (conn.post("/v2/groups", bodies[static_cast<std::size_t>(i)]) / 100 != 2) ++failed;
+    });
+  for (auto& t : threads) t.join();
+  const double posted = ms(steady::now() - t0);
+  const double all = wait_all_running(sim, 2L * n, t0, std::chrono::seconds{600});
+  std::printf("floor: %d POSTs over %d connections in %.0f ms (%d failed); all running after %.0f ms\n", n,
+              concurrency, posted, failed.load(), all);
+  return all;
+}
+
+struct CpuMem {
+  double cpu_seconds = 0;
+  long rss_kib = 0;
+};
+
+CpuMem sample(pid_t pid) {
+  CpuMem out;
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string s((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  std::istringstream rest(s.substr(s.rfind(')') + 2));
+  std::string f;
+  unsigned long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && rest >> f; ++i) {
+    if (i == 14) utime = std::stoul(f);
+    if (i == 15) stime = std::stoul(f);
+  }
+  out.cpu_seconds = static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("VmRSS:", 0) == 0) out.rss_kib = std::atol(line.c_str() + 6);
+  return out;
+}
+
+std::string request_kind(const std::string& method, const std::string& path) {
+  std::string p = path.substr(0, path.find('?'));
+  if (p.rfind("/v2/groups/heron/topologies/", 0) == 0) p = "/v2/groups/heron/topologies/<name>";
+  if (p.rfind("/v2/apps/heron/topologies/", 0) == 0) p = "/v2/apps/heron/topologies/<name>/..";
+  return method + " " + p;
+}
+
+void print_requests(const MarathonSim& sim, const char* what) {
+  std::map<std::string, int> kinds;
+  for (auto& r : sim.requests())
+    if (r.user_agent.find("controller-bench") == std::string::npos) ++kinds[request_kind(r.method, r.path)];
+  std::printf("controller requests %s:\n", what);
+  for (auto& [k, v] : kinds) std::printf("  %6d  %s\n", v, k.c_str());
+}
+
+double pct(std::vector<double> v, double p) {
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
+}
+
+std::unique_ptr<hmc::zk::ZkClient> zk_client(const std::string& connect) {
+  hmc::zk::ZkOptions zo;
+  zo.connect = connect;
+  zo.session_timeout = 10s;
+  zo.connect_timeout = 20s;
+  auto c = hmc::zk::connect(zo);
+  if (!c) throw std::runtime_error("cannot connect to ZooKeeper: " + c.error().message);
+  return std::move(*c);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+  int n = 1000, concurrency = 4, workers = 4, idle_seconds = 60, latency_samples = 200;
+  std::string observe_interval = "200ms";
+  bool floor = true;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto val = [&]() -> std::string {
+      if (i + 1 >= argc) throw std::runtime_error(a + " needs a value");
+      return argv[++i];
+    };
+    if (a == "--topologies") n = std::stoi(val());
+    else if (a == "--concurrency") concurrency = std::stoi(val());
+    else if (a == "--workers") workers = std::stoi(val());
+    else if (a == "--observe-interval") observe_interval = val();
+    else if (a == "--idle-seconds") idle_seconds = std::stoi(val());
+    else if (a == "--latency-samples") latency_samples = std::stoi(val());
+    else if (a == "--no-floor") floor = false;
+    else throw std::runtime_error("unknown option " + a);
+  }
+  std::printf("topologies=%d concurrency=%d workers=%d observe-interval=%s\n", n, concurrency, workers,
+              observe_interval.c_str());
+  const double floor_ms = floor ? run_floor(n, concurrency) : -1;
+
+  hmc::testing::ZooKeeperServer zk;
+  MarathonSim sim(sim_options(n + latency_samples));
+  hmc::testing::TempDir tmp;
+  std::vector<std::string> args = {std::string(HMC_BINARY_DIR) + "/controller/heron-marathon-controller",
+                                   "--zk", zk.connect_string(), "--marathon", sim.url(),
+                                   "--metrics-address", "127.0.0.1:" + std::to_string(hmc::testing::free_port()),
+                                   "--health-address", "127.0.0.1:" + std::to_string(hmc::testing::free_port()),
+                                   "--workers", std::to_string(workers), "--observe-interval", observe_interval,
+                                   "--log-level", "warn"};
+  std::printf("controller:");
+  for (std::size_t i = 1; i < args.size(); ++i) std::printf(" %s", args[i].c_str());
+  std::printf("\n");
+  hmc::testing::ChildProcess controller(args, tmp.path() + "/controller.log");
+  auto client = zk_client(zk.connect_string());
+  if (auto r = client->ensure_path("/heron-marathon/topologies"); !r)
+    throw std::runtime_error("ensure_path: " + r.error().message);
+  std::this_thread::sleep_for(3s);
+  const CpuMem empty0 = sample(controller.pid());
+  std::this_thread::sleep_for(5s);
+  const CpuMem empty1 = sample(controller.pid());
+  std::printf("empty controller: VmRSS %ld KiB, CPU %.2f%% of a core over 5 s\n", empty1.rss_kib,
+              100.0 * (empty1.cpu_seconds - empty0.cpu_seconds) / 5.0);
+  sim.clear_requests();
+
+  // All at once.
+  std::atomic<int> next{0}, failed{0};
+  const auto t0 = steady::now();
+  std::vector<std::thread> threads;
+  for (int c = 0; c < concurrency; ++c)
+    threads.emplace_back([&] {
+      for (int i; (i = next++) < n;)
+        if (!client->create("/heron-marathon/topologies/" + name_of(i), spec_json(name_of(i)))) ++failed;
+    });
+  for (auto& t : threads) t.join();
+  const double written = ms(steady::now() - t0);
+  const double all = wait_all_running(sim, 2L * n, t0, std::chrono::seconds{1200});
+  std::printf("controller: %d creates from %d threads in %.0f ms (%d failed); all running after %.0f ms\n", n,
+              concurrency, written, failed.load(), all);
+  if (floor) std::printf("ratio to floor: %.2f (target <= 1.25)\n", all / floor_ms);
+  std::this_thread::sleep_for(3s);  // status writes and the last observation settle
+  print_requests(sim, "while converging (+3 s)");
+
+  // Idle.
+  sim.clear_requests();
+  const CpuMem idle0 = sample(controller.pid());
+  std::this_thread::sleep_for(std::chrono::seconds{idle_seconds});
+  const CpuMem idle1 = sample(controller.pid());
+  const double cpu = 100.0 * (idle1.cpu_seconds - idle0.cpu_seconds) / idle_seconds;
+  std::printf("idle over %d s: CPU %.2f%% of a core (target < 1%%); VmRSS %ld KiB, %.2f KiB per topology "
+              "above the empty controller (%.2f KiB total per topology; target < 8)\n",
+              idle_seconds, cpu, idle1.rss_kib, static_cast<double>(idle1.rss_kib - empty1.rss_kib) / n,
+              static_cast<double>(idle1.rss_kib) / n);
+  print_requests(sim, "while idle");
+
+  // Single writes, one at a time.
+  std::vector<double> lat;
+  std::uint64_t seq = 0;
+  {
+    auto r = sim.get("/_sim/requests");
+    for (auto& e : json::parse(r.body).at("requests").as_array())
+      seq = std::max(seq, e.at("seq").to_number<std::uint64_t>());
+  }
+  for (int k = 0; k < latency_samples; ++k) {
+    const std::string name = "l" + std::to_string(k);
+    if (!client->create("/heron-marathon/topologies/" + name, spec_json(name)))
+      throw std::runtime_error("create " + name + " failed");
+    const auto written_at = hmc::Clock::now();
+    const auto deadline = steady::now() + 30s;
+    std::optional<double> found;
+    while (!found && steady::now() < deadline) {
+      auto r = sim.get("/_sim/requests?since=" + std::to_string(seq));
+      for (auto& e : json::parse(r.body).at("requests").as_array()) {
+        seq = std::max(seq, e.at("seq").to_number<std::uint64_t>());
+        const auto& o = e.as_object();
+        if (!found && o.at("method").as_string() == "POST") {
+          auto at = hmc::parse_time(std::string(o.at("at").as_string()));
+          if (at) found = std::chrono::duration<double, std::milli>(*at - written_at).count();
+        }
+      }
+      if (!found) std::this_thread::sleep_for(2ms);
+    }
+    if (!found) throw std::runtime_error("no POST for " + name + " within 30 s");
+    lat.push_back(*found);
+    std::this_thread::sleep_for(50ms);
+  }
+  if (!lat.empty())
+    std::printf("write -> POST latency over %zu writes: p50 %.0f ms, p99 %.0f ms, max %.0f ms (target p99 < 50)\n",
+                lat.size(), pct(lat, 0.5), pct(lat, 0.99), *std::max_element(lat.begin(), lat.end()));
+  controller.stop(std::chrono::milliseconds{5000});
+  return 0;
+} catch (const std::exception& e) {
+  std::fprintf(stderr, "controller_bench: %s\n", e.what());
+  return 1;
+}
