@@ -46,14 +46,13 @@ admin.enableServer=false
 4lw.commands.whitelist=ruok,srvr
 CFG
 cp=/etc/zookeeper/conf
-for j in /usr/share/java/zookeeper.jar /usr/share/java/zookeeper-jute.jar /usr/share/java/slf4j-api.jar \
-         /usr/share/java/slf4j-simple.jar /usr/share/java/netty-*.jar /usr/share/java/commons-io.jar \
-         /usr/share/java/commons-cli.jar /usr/share/java/log4j-1.2.jar /usr/share/java/metrics-core.jar \
-         /usr/share/java/snappy-java.jar /usr/share/java/jline.jar; do
-  [ -e "$j" ] && cp="$cp:$j"
+for j in zookeeper zookeeper-jute slf4j-api slf4j-log4j12 log4j-1.2 metrics-core netty-buffer \
+         netty-common netty-handler netty-resolver netty-codec netty-transport \
+         netty-transport-native-epoll netty-transport-native-unix-common snappy-java commons-cli; do
+  [ -e "/usr/share/java/$j.jar" ] && cp="$cp:/usr/share/java/$j.jar"
 done
 echo "starting ZooKeeper on 127.0.0.1:$zk_port"
-start zookeeper java -Xmx256m -XX:+UseSerialGC -cp "$cp" org.apache.zookeeper.server.ZooKeeperServerMain "$run_dir/zoo.cfg"
+start zookeeper java -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -cp "$cp" org.apache.zookeeper.server.ZooKeeperServerMain "$run_dir/zoo.cfg"
 wait_port "$zk_port"
 
 sim_port=$(free_port)
@@ -80,7 +79,7 @@ echo "\$ heron-marathon status"
 "$cli" --zk "127.0.0.1:$zk_port" status
 echo
 echo "Marathon group (from marathon-sim):"
-curl -s "http://127.0.0.1:$sim_port/v2/groups/heron/topologies/word-count?embed=group.apps.counts" |
+curl -s "http://127.0.0.1:$sim_port/v2/groups/heron/topologies/word-count?embed=group.apps&embed=group.apps.counts" |
   python3 -c 'import json,sys; g=json.load(sys.stdin); [print("  %s instances=%d running=%d" % (a["id"], a["instances"], a.get("tasksRunning",0))) for a in g["apps"]]'
 echo
 echo "Everything runs; logs in $run_dir. Try, in another shell:"
