@@ -1,0 +1,157 @@
+// The controller runtime against the in-memory fakes of ZooKeeper and
+// Marathon: bulk observation, one write per change, standby replicas.
+
+#include "hmc/controller/controller.hpp"
+#include "hmc/reconciler/desired.hpp"
+#include "hmc/testing/fake_marathon.hpp"
+#include "hmc/testing/fake_zookeeper.hpp"
+#include "hmc/testing/process.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace std::chrono_literals;
+using hmc::controller::Controller;
+using hmc::controller::ControllerOptions;
+using hmc::testing::FakeMarathon;
+using hmc::testing::FakeZooKeeper;
+using hmc::testing::wait_until;
+
+namespace {
+
+std::string desired(const std::string& name, const std::string& state = "running") {
+  hmc::reconciler::DesiredTopology t;
+  t.name = name;
+  t.cluster = "local";
+  t.role = "r";
+  t.containers = 1;
+  t.image = "heron/heron:test";
+  t.package = "http://repo.example.org/" + name + ".tar.gz";
+  t.state = *hmc::reconciler::parse_desired_state(state);
+  return hmc::reconciler::to_json(t);
+}
+
+ControllerOptions options(const std::string& identity) {
+  ControllerOptions o;
+  o.identity = identity;
+  o.workers = 4;
+  o.min_observe_interval = 20ms;
+  o.resync_period = 1h;
+  return o;
+}
+
+int running_statuses(hmc::zk::ZkClient& zk, int n) {
+  int running = 0;
+  for (int i = 0; i < n; ++i) {
+    auto s = zk.get("/heron-marathon/status/t" + std::to_string(i));
+    if (!s) continue;
+    auto st = hmc::reconciler::parse_status(s->data);
+    if (st && st->phase == hmc::reconciler::Phase::Running) ++running;
+  }
+  return running;
+}
+
+}  // namespace
+
+TEST(Controller, OneCreatePerTopologyAndBulkObservation) {
+  FakeZooKeeper zk;
+  FakeMarathon marathon;
+  auto writer = zk.client();
+  ASSERT_TRUE(writer->ensure_path("/heron-marathon/topologies"));
+  constexpr int n = 60;
+  for (int i = 0; i < n; ++i)
+    ASSERT_TRUE(writer->create("/heron-marathon/topologies/t" + std::to_string(i), desired("t" + std::to_string(i))));
+  auto client = zk.client();
+  hmc::SystemTimeSource clock;
+  Controller c(*client, marathon, clock, options("a"));
+  ASSERT_TRUE(c.start());
+  ASSERT_TRUE(wait_until([&] { return running_statuses(*writer, n) == n; }, 20s));
+  // Every topology was created exactly once, never twice from a stale view.
+  EXPECT_EQ(marathon.count("create_group"), n);
+  EXPECT_EQ(marathon.count("update_group"), 0);
+  // Observation is in bulk: far fewer observations than topologies.
+  EXPECT_LT(marathon.count("observe"), n / 2) << marathon.count("observe");
+  c.stop();
+}
+
+TEST(Controller, AStandbyKeepsItsViewWarmButNeverWritesThenTakesOver) {
+  FakeZooKeeper zk;
+  FakeMarathon leader_view, standby_view;
+  auto writer = zk.client();
+  ASSERT_TRUE(writer->ensure_path("/heron-marathon/topologies"));
+  auto c1 = zk.client();
+  auto c2 = zk.client();
+  hmc::SystemTimeSource clock;
+  auto leader = std::make_unique<Controller>(*c1, leader_view, clock, options("first"));
+  ASSERT_TRUE(leader->start());
+  Controller standby(*c2, standby_view, clock, options("second"));
+  ASSERT_TRUE(standby.start());
+  EXPECT_TRUE(leader->acting());
+  EXPECT_FALSE(standby.acting());
+  for (int i = 0; i < 5; ++i)
+    ASSERT_TRUE(writer->create("/heron-marathon/topologies/t" + std::to_string(i), desired("t" + std::to_string(i))));
+  ASSERT_TRUE(wait_until([&] { return leader_view.count("create_group") == 5; }, 10s));
+  ASSERT_TRUE(wait_until([&] { return running_statuses(*writer, 5) == 5; }, 10s));
+  EXPECT_EQ(standby_view.count("create_group") + standby_view.count("update_group") +
+                standby_view.count("delete_group") + standby_view.count("scale_group"),
+            0);
+  auto st = hmc::reconciler::parse_status(writer->get("/heron-marathon/status/t0")->data);
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->leader, "first");
+
+  // The leader stops: it resigns at once and the standby acts.
+  leader->stop();
+  leader.reset();
+  ASSERT_TRUE(wait_until([&] { return standby.acting(); }, 10s));
+  ASSERT_TRUE(wait_until([&] { return standby_view.count("create_group") == 5; }, 10s));
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto s = hmc::reconciler::parse_status(writer->get("/heron-marathon/status/t0")->data);
+        return s && s->leader == "second";
+      },
+      10s));
+  standby.stop();
+}
+
+TEST(Controller, KillRunsEveryStepAndForgetsTheTopology) {
+  FakeZooKeeper zk;
+  FakeMarathon marathon;
+  auto writer = zk.client();
+  ASSERT_TRUE(writer->ensure_path("/heron-marathon/topologies"));
+  ASSERT_TRUE(writer->create("/heron-marathon/topologies/t0", desired("t0")));
+  auto client = zk.client();
+  hmc::SystemTimeSource clock;
+  Controller c(*client, marathon, clock, options("a"));
+  ASSERT_TRUE(c.start());
+  ASSERT_TRUE(wait_until([&] { return running_statuses(*writer, 1) == 1; }, 10s));
+  ASSERT_TRUE(writer->ensure_path("/heron/pplans"));
+  ASSERT_TRUE(writer->create("/heron/pplans/t0", "pb"));
+  ASSERT_TRUE(writer->set("/heron-marathon/topologies/t0", desired("t0", "killed")));
+  ASSERT_TRUE(wait_until([&] { return !zk.data("/heron-marathon/topologies/t0"); }, 10s));
+  EXPECT_FALSE(marathon.group("/heron/topologies/t0"));
+  EXPECT_FALSE(zk.data("/heron/pplans/t0"));
+  EXPECT_FALSE(zk.data("/heron-marathon/status/t0"));
+  EXPECT_GE(marathon.count("scale_group"), 1);
+  EXPECT_EQ(marathon.count("delete_group"), 1);
+  c.stop();
+}
+
+TEST(Controller, MarathonFailuresAreRetriedWithBackoffAndReported) {
+  FakeZooKeeper zk;
+  FakeMarathon marathon;
+  marathon.fail_next("create_group",
+                     hmc::make_error(hmc::ErrorSource::marathon, hmc::ErrorKind::unavailable, "503 Service Unavailable", 503),
+                     3);
+  auto writer = zk.client();
+  ASSERT_TRUE(writer->ensure_path("/heron-marathon/topologies"));
+  ASSERT_TRUE(writer->create("/heron-marathon/topologies/t0", desired("t0")));
+  auto client = zk.client();
+  hmc::SystemTimeSource clock;
+  Controller c(*client, marathon, clock, options("a"));
+  ASSERT_TRUE(c.start());
+  ASSERT_TRUE(wait_until([&] { return running_statuses(*writer, 1) == 1; }, 10s));
+  EXPECT_EQ(marathon.count("create_group"), 4);  // three failures, then success
+  auto st = hmc::reconciler::parse_status(writer->get("/heron-marathon/status/t0")->data);
+  ASSERT_TRUE(st);
+  EXPECT_TRUE(st->last_error.empty());
+  c.stop();
+}
