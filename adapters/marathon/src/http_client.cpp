@@ -6,6 +6,7 @@
 // touched only from that thread, so it needs no lock.
 
 #include "hmc/marathon/marathon_client.hpp"
+#include "hmc/common/log.hpp"
 #include "marathon_internal.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -487,7 +488,10 @@ class BeastMarathonClient final : public MarathonClient {
       }
       sub->active = &c;
       bool attached = false;
-      if (auto e = co_await connect(c, std::chrono::steady_clock::now() + options_.request_timeout); !e) {
+      std::string failure = "refused by the server";
+      if (auto e = co_await connect(c, std::chrono::steady_clock::now() + options_.request_timeout); e) {
+        failure = e->message;
+      } else {
         if (c.tls) {
           attached = co_await read_events(*c.tls, c, *sub);
         } else {
@@ -497,7 +501,13 @@ class BeastMarathonClient final : public MarathonClient {
       sub->active = nullptr;
       c.close();
       if (stopping_) break;
-      if (attached) delay = options_.event_backoff_initial;
+      if (attached) {
+        delay = options_.event_backoff_initial;
+        log::warn("marathon event stream ended", {{"reconnect_in_ms", std::to_string(delay.count())}});
+      } else {
+        log::debug("marathon event stream unavailable",
+                   {{"error", failure}, {"retry_in_ms", std::to_string(delay.count())}});
+      }
       sub->backoff->expires_after(delay);
       co_await sub->backoff->async_wait(use_nothrow);
       delay = std::min(delay * 2, options_.event_backoff_max);
