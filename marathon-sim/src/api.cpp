@@ -124,7 +124,7 @@ struct GroupEmbed {
 
 class Api {
  public:
-  explicit Api(Simulator& s) : s_(s) {}
+  Api(Simulator& s, const Request& r) : s_(s), base_(r.host.empty() ? std::string{} : "http://" + r.host) {}
 
   Response route(const Request& r, const std::string& path, const Query& q);
   Response admin(const Request& r, const std::string& path, const Query& q);
@@ -151,6 +151,7 @@ class Api {
   void write_steps(std::string& out, const std::vector<std::vector<Action>>& steps);
 
   Simulator& s_;
+  std::string base_;  // scheme and authority for Location headers
   std::unordered_map<std::string, std::vector<const std::string*>> deps_by_app_;
 };
 
@@ -443,7 +444,7 @@ Response Api::committed(std::variant<Simulator::Committed, Response> v, int stat
     return json_response(200, std::move(body));
   }
   auto r = change_result(status, c.deployment_id, c.version);
-  if (!location.empty()) r.headers.emplace_back("Location", location);
+  if (!location.empty()) r.headers.emplace_back("Location", base_ + location);
   return r;
 }
 
@@ -747,7 +748,7 @@ Response Api::apps(const Request& r, const std::string& rest, const Query& q) {
     out.status = 201;
     e.counts = e.deployments = e.tasks = true;
     write_app(out.body, s_.apps_.at(new_id), e);
-    out.headers.emplace_back("Location", "/v2/apps" + new_id);
+    out.headers.emplace_back("Location", base_ + "/v2/apps" + new_id);
     out.headers.emplace_back("Marathon-Deployment-Id", done.deployment_id);
     return out;
   }
@@ -1279,7 +1280,7 @@ Response Api::admin(const Request& r, const std::string& path, const Query& q) {
 // ---------- entry ----------
 
 Response Simulator::handle(const Request& request) {
-  Api api(*this);
+  Api api(*this, request);
   auto parsed = boost::urls::parse_origin_form(request.target);
   if (!parsed) return message(400, "Invalid request target");
   std::string path = parsed->path();

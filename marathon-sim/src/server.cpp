@@ -158,6 +158,7 @@ class Server {
       r.body = std::move(req.body());
       r.authorization = std::string(req[http::field::authorization]);
       r.user_agent = std::string(req[http::field::user_agent]);
+      r.host = std::string(req[http::field::host]);
       Response resp = sim_.handle(r);
       if (resp.delay.count() > 0) {
         delay.expires_after(resp.delay);

@@ -136,6 +136,7 @@ struct Request {
   std::string body;
   std::string authorization;
   std::string user_agent;
+  std::string host;  // Host header: Location headers are absolute URIs, as Jersey writes them
 };
 
 struct Response {

@@ -95,7 +95,7 @@ TEST(MarathonSimServer, CreatedGroupRunsItsTasksAndTheDeploymentFinishes) {
   MarathonSim sim(deterministic());
   auto r = sim.post("/v2/groups", topology("wc", 2));
   ASSERT_EQ(r.status, 201) << r.body;
-  EXPECT_EQ(r.header("location"), "/v2/groups/heron/topologies/wc");
+  EXPECT_EQ(r.header("location"), sim.url() + "/v2/groups/heron/topologies/wc");
   const auto dep = r.header("marathon-deployment-id");
   ASSERT_FALSE(dep.empty());
   EXPECT_EQ(json::parse(r.body).at("deploymentId").as_string(), dep);
