@@ -1,4 +1,4 @@
-// Marathon's published API examples (../shared/marathon-api/examples) as test
+// Marathon's published API examples (test/vectors/marathon-api/examples) as test
 // vectors: every request body is accepted or rejected as Marathon would, and
 // every response example's field names and JSON types match what the
 // simulator answers in the same situation.
