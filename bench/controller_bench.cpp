@@ -244,6 +244,7 @@ std::unique_ptr<hmc::zk::ZkClient> zk_client(const std::string& connect) {
 }  // namespace
 
 int main(int argc, char** argv) try {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
   int n = 1000, concurrency = 4, workers = 4, idle_seconds = 60, latency_samples = 200;
   std::string observe_interval = "200ms";
   bool floor = true;
@@ -324,8 +325,8 @@ int main(int argc, char** argv) try {
   std::vector<double> lat;
   std::uint64_t seq = 0;
   {
-    auto r = sim.get("/_sim/requests");
-    for (auto& e : json::parse(r.body).at("requests").as_array())
+    const json::value v = json::parse(sim.get("/_sim/requests").body);
+    for (auto& e : v.at("requests").as_array())
       seq = std::max(seq, e.at("seq").to_number<std::uint64_t>());
   }
   for (int k = 0; k < latency_samples; ++k) {
@@ -336,8 +337,8 @@ int main(int argc, char** argv) try {
     const auto deadline = steady::now() + 30s;
     std::optional<double> found;
     while (!found && steady::now() < deadline) {
-      auto r = sim.get("/_sim/requests?since=" + std::to_string(seq));
-      for (auto& e : json::parse(r.body).at("requests").as_array()) {
+      const json::value v = json::parse(sim.get("/_sim/requests?since=" + std::to_string(seq)).body);
+      for (auto& e : v.at("requests").as_array()) {
         seq = std::max(seq, e.at("seq").to_number<std::uint64_t>());
         const auto& o = e.as_object();
         if (!found && o.at("method").as_string() == "POST") {
