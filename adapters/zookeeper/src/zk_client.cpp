@@ -246,6 +246,9 @@ class RealZkClient final : public ZkClient {
       if (rc != ZOK) return error_from(rc, "get", path);
     }
     buffer.resize(length > 0 ? static_cast<std::size_t>(length) : 0);
+    // Callers keep node data (the controller caches every desired node): do
+    // not hand them the 64 KiB read buffer's capacity with it.
+    buffer.shrink_to_fit();
     return Node{std::move(buffer), to_stat(stat)};
   }
 
