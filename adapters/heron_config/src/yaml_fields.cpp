@@ -1,3 +1,4 @@
+#include "hmc/common/duration.hpp"
 #include "yaml_fields.hpp"
 
 #include <algorithm>
@@ -157,26 +158,10 @@ std::string unknown_key_warning(const std::string& file, const std::string& key,
 }  // namespace detail
 
 std::chrono::milliseconds parse_duration(const std::string& text) {
-  if (text == "0") return std::chrono::milliseconds{0};
+  if (text == "0") return std::chrono::milliseconds{0};  // YAML files often say 0
   if (text.empty()) throw std::invalid_argument("empty duration");
-  std::chrono::milliseconds total{0};
-  std::size_t i = 0;
-  while (i < text.size()) {
-    std::size_t j = i;
-    while (j < text.size() && text[j] >= '0' && text[j] <= '9') ++j;
-    if (j == i || j - i > 12) throw std::invalid_argument("not a duration: '" + text + "'");
-    const long long n = std::stoll(text.substr(i, j - i));
-    std::size_t k = j;
-    while (k < text.size() && (text[k] < '0' || text[k] > '9')) ++k;
-    const std::string unit = text.substr(j, k - j);
-    if (unit == "ms") total += std::chrono::milliseconds{n};
-    else if (unit == "s") total += std::chrono::seconds{n};
-    else if (unit == "m") total += std::chrono::minutes{n};
-    else if (unit == "h") total += std::chrono::hours{n};
-    else throw std::invalid_argument("not a duration: '" + text + "' (units are ms, s, m, h)");
-    i = k;
-  }
-  return total;
+  if (auto d = hmc::parse_duration(text)) return *d;
+  throw std::invalid_argument("not a duration: '" + text + "' (units are ms, s, m, h)");
 }
 
 std::string format_duration(std::chrono::milliseconds d) {
