@@ -304,6 +304,7 @@ void Controller::reload_all() {
 void Controller::observer_loop() {
   auto next_resync = steady_clock::now() + options_.resync_period;
   auto last_observe = steady_clock::now();
+  steady_clock::duration last_cost{0};
   while (!stopping_) {
     bool resync = false;
     {
@@ -322,16 +323,21 @@ void Controller::observer_loop() {
         continue;
       }
     }
-    // Space observations out: many requests inside the interval share one.
-    const auto earliest = last_observe + options_.min_observe_interval;
+    // Space observations out: many requests inside the gap share one. The gap
+    // grows with the cost of an observation (twice its duration), so bulk
+    // reads never take more than a third of Marathon's time, however large
+    // the root group gets.
+    const auto earliest = last_observe + std::max<steady_clock::duration>(options_.min_observe_interval, 2 * last_cost);
     if (steady_clock::now() < earliest) std::this_thread::sleep_until(earliest);
     if (stopping_) break;
     {
       std::lock_guard lock(mu_);
       observe_requested_ = false;
     }
-    last_observe = steady_clock::now();
+    const auto began = steady_clock::now();
     const bool ok = observe_once();
+    last_observe = steady_clock::now();
+    last_cost = last_observe - began;
     last_loop_ms_ = steady_ms();
     if (!ok) {
       std::this_thread::sleep_for(options_.observe_retry);
