@@ -109,6 +109,9 @@ TEST(Failover, LeaderKilledWhileCreatingHundredTopologiesStandbyFinishesWithoutD
   const int s = 1 - l;
   ASSERT_TRUE(rig.wait_ready(s)) << rig.logs();
 
+  // Each Marathon answer takes 40 ms, so the leader cannot finish all 100
+  // creates before the kill lands, however fast the machine is.
+  rig.sim().set_faults(R"({"latency":"40ms"})");
   constexpr int kTopologies = 100;
   for (int i = 0; i < kTopologies; ++i) rig.submit("bulk-" + std::to_string(i));
   auto posts = [&] {
@@ -122,6 +125,7 @@ TEST(Failover, LeaderKilledWhileCreatingHundredTopologiesStandbyFinishesWithoutD
   const int before = posts();
   rig.replica(l).process.kill_hard();
   ASSERT_LT(before, kTopologies) << "the leader finished before it could be killed";
+  rig.sim().clear_faults();
 
   ASSERT_TRUE(wait_until(
       [&] {

@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -95,6 +96,9 @@ ChildProcess::ChildProcess(std::vector<std::string> argv, std::string log_file,
   if (pid_ < 0) throw std::runtime_error("fork: " + std::string(std::strerror(errno)));
   if (pid_ == 0) {
     ::setpgid(0, 0);
+    // A test binary that crashes never runs its destructors: the kernel ends
+    // the child with it instead.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     int fd = ::open(log_file_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (fd >= 0) {
       ::dup2(fd, 1);
