@@ -157,6 +157,22 @@ void Simulator::release(const Task& t) {
   for (auto p : t.ports) a.used_ports.erase(p);
 }
 
+// The body of a status_update_event for one task.
+static json::object status_update(const Task& t, std::string_view state, std::string_view message) {
+  json::object e;
+  e["slaveId"] = t.agent_id;
+  e["taskId"] = t.id;
+  e["taskStatus"] = state;
+  e["message"] = message;
+  e["appId"] = t.app_id;
+  e["host"] = t.host;
+  json::array ports;
+  for (auto p : t.ports) ports.push_back(p);
+  e["ports"] = ports;
+  e["version"] = t.version;
+  return e;
+}
+
 void Simulator::kill_task(App* app, Task&& t, const char* state, const std::string& message) {
   release(t);
   const bool failure = std::string_view(state) != "TASK_KILLED";
@@ -173,18 +189,7 @@ void Simulator::kill_task(App* app, Task&& t, const char* state, const std::stri
     app->last_failure_json = json::serialize(f);
   }
   if (subscribers_.empty()) return;
-  json::object e;
-  e["slaveId"] = t.agent_id;
-  e["taskId"] = t.id;
-  e["taskStatus"] = state;
-  e["message"] = message;
-  e["appId"] = t.app_id;
-  e["host"] = t.host;
-  json::array ports;
-  for (auto p : t.ports) ports.push_back(p);
-  e["ports"] = ports;
-  e["version"] = t.version;
-  emit("status_update_event", e);
+  emit("status_update_event", status_update(t, state, message));
   json::object ic;
   ic["instanceId"] = t.id;
   ic["condition"] = failure ? "Gone" : "Killed";
@@ -669,18 +674,7 @@ void Simulator::launch_into_queue() {
         agent->used_gpus += t.gpus;
         ++task_counter_;
         if (!subscribers_.empty()) {
-          json::object e;
-          e["slaveId"] = t.agent_id;
-          e["taskId"] = t.id;
-          e["taskStatus"] = "TASK_STAGING";
-          e["message"] = "";
-          e["appId"] = t.app_id;
-          e["host"] = t.host;
-          json::array ports;
-          for (auto p : t.ports) ports.push_back(p);
-          e["ports"] = ports;
-          e["version"] = t.version;
-          emit("status_update_event", e);
+          emit("status_update_event", status_update(t, "TASK_STAGING", ""));
         }
         app->tasks.push_back(std::move(t));
         --missing;
@@ -701,18 +695,7 @@ void Simulator::run_offer_cycle() {
           t.state = TaskState::running;
           t.started_at = now;
           if (!subscribers_.empty()) {
-            json::object e;
-            e["slaveId"] = t.agent_id;
-            e["taskId"] = t.id;
-            e["taskStatus"] = "TASK_RUNNING";
-            e["message"] = "";
-            e["appId"] = t.app_id;
-            e["host"] = t.host;
-            json::array ports;
-            for (auto p : t.ports) ports.push_back(p);
-            e["ports"] = ports;
-            e["version"] = t.version;
-            emit("status_update_event", e);
+            emit("status_update_event", status_update(t, "TASK_RUNNING", ""));
             json::object ic;
             ic["instanceId"] = t.id;
             ic["condition"] = "Running";
