@@ -138,6 +138,8 @@ void set_up_library_logging() {
 }
 
 void ignore_auth_completion(int, const void*) {}
+
+constexpr int kResolutionDelayMs = 60'000;
 void ignore_session_event(zhandle_t*, int, int, const char*, void*) {}
 
 class RealZkClient;
@@ -252,6 +254,90 @@ class RealZkClient final : public ZkClient {
     return Node{std::move(buffer), to_stat(stat)};
   }
 
+  std::vector<Result<Node>> get_many(const std::vector<std::string>& paths,
+                                     const std::function<Watcher(const std::string&)>& watch_for) override {
+    std::vector<Result<Node>> out;
+    out.reserve(paths.size());
+    get_each(paths, watch_for, [&](std::size_t, Result<Node> r) { out.push_back(std::move(r)); });
+    return out;
+  }
+
+  void get_each(const std::vector<std::string>& paths, const std::function<Watcher(const std::string&)>& watch_for,
+                const std::function<void(std::size_t, Result<Node>)>& each) override {
+    auto handle = current();
+    if (!handle) {
+      for (std::size_t i = 0; i < paths.size(); ++i) each(i, no_handle("get", paths[i]));
+      return;
+    }
+    // zoo_awget answers with the whole node (no buffer size to guess); the
+    // completions run on the library's completion thread.
+    struct Batch {
+      std::mutex mu;
+      std::condition_variable cv;
+      std::vector<char> answered;
+      std::vector<int> rc;
+      std::vector<std::string> data;
+      std::vector<::Stat> stat;
+    };
+    struct Slot {
+      Batch* batch;
+      std::size_t index;
+    };
+    Batch batch;
+    batch.answered.assign(paths.size(), 0);
+    batch.rc.assign(paths.size(), ZOK);
+    batch.data.resize(paths.size());
+    batch.stat.resize(paths.size());
+    std::vector<Slot> slots(paths.size());
+    std::vector<std::uint64_t> ids(paths.size(), 0);
+    auto completion = [](int rc, const char* value, int length, const ::Stat* stat, const void* data) {
+      const auto* slot = static_cast<const Slot*>(data);
+      Batch& b = *slot->batch;
+      {
+        std::lock_guard lock(b.mu);
+        b.rc[slot->index] = rc;
+        if (rc == ZOK) {
+          if (value && length > 0) b.data[slot->index].assign(value, static_cast<std::size_t>(length));
+          if (stat) b.stat[slot->index] = *stat;
+        }
+        b.answered[slot->index] = 1;
+      }
+      b.cv.notify_all();
+    };
+    for (std::size_t i = 0; i < paths.size(); ++i) {
+      Watcher w = watch_for ? watch_for(paths[i]) : Watcher{};
+      ids[i] = w ? add_watch(std::move(w), paths[i], handle->context->generation) : 0;
+      slots[i] = Slot{&batch, i};
+      const int rc = zoo_awget(handle->zh, paths[i].c_str(), ids[i] ? watch_trampoline : nullptr,
+                               as_context(ids[i]), completion, &slots[i]);
+      if (rc != ZOK) {
+        std::lock_guard lock(batch.mu);
+        batch.rc[i] = rc;
+        batch.answered[i] = 1;
+      }
+    }
+    // Every submitted request completes: answered, or failed by the library
+    // on connection loss, session expiry or close.
+    for (std::size_t i = 0; i < paths.size(); ++i) {
+      int rc;
+      std::string data;
+      ::Stat stat{};
+      {
+        std::unique_lock lock(batch.mu);
+        batch.cv.wait(lock, [&] { return batch.answered[i] != 0; });
+        rc = batch.rc[i];
+        data = std::move(batch.data[i]);
+        stat = batch.stat[i];
+      }
+      if (rc != ZOK) {
+        drop_watch(ids[i]);
+        each(i, error_from(rc, "get", paths[i]));
+      } else {
+        each(i, Node{std::move(data), to_stat(stat)});
+      }
+    }
+  }
+
   Result<std::vector<std::string>> children(const std::string& path, Watcher watch) override {
     auto handle = current();
     if (!handle) return no_handle("children", path);
@@ -311,51 +397,99 @@ class RealZkClient final : public ZkClient {
     return {};
   }
 
+  // The C form of a multi: the library writes results, created paths and
+  // stats into these buffers when the answer comes, so they live as long as
+  // the request.
+  struct MultiRequest {
+    std::vector<Op> ops;
+    std::vector<zoo_op_t> c_ops;
+    std::vector<zoo_op_result_t> results;
+    std::vector<std::string> created;
+    std::vector<::Stat> stats;
+    std::vector<std::string> descriptions;
+    std::function<void(Result<void>)> done;  // async only
+    RealZkClient* client = nullptr;
+
+    MultiRequest(std::vector<Op> o, const ACL_vector* acl)
+        : ops(std::move(o)), c_ops(ops.size()), results(ops.size()), created(ops.size()), stats(ops.size()),
+          descriptions(ops.size()) {
+      for (std::size_t i = 0; i < ops.size(); ++i) {
+        std::visit(
+            [&](const auto& op) {
+              using T = std::decay_t<decltype(op)>;
+              if constexpr (std::is_same_v<T, CreateOp>) {
+                created[i].assign(op.path.size() + 64, '\0');
+                zoo_create_op_init(&c_ops[i], op.path.c_str(), op.data.data(), static_cast<int>(op.data.size()),
+                                   acl, mode_flags(op.mode), created[i].data(), static_cast<int>(created[i].size()));
+                descriptions[i] = "create '" + op.path + "'";
+              } else if constexpr (std::is_same_v<T, SetOp>) {
+                zoo_set_op_init(&c_ops[i], op.path.c_str(), op.data.data(), static_cast<int>(op.data.size()),
+                                op.version, &stats[i]);
+                descriptions[i] = "set '" + op.path + "'";
+              } else if constexpr (std::is_same_v<T, DeleteOp>) {
+                zoo_delete_op_init(&c_ops[i], op.path.c_str(), op.version);
+                descriptions[i] = "remove '" + op.path + "'";
+              } else {
+                zoo_check_op_init(&c_ops[i], op.path.c_str(), op.version);
+                descriptions[i] = "check '" + op.path + "'";
+              }
+            },
+            ops[i]);
+      }
+    }
+
+    Result<void> outcome(int rc) const {
+      if (rc == ZOK) return {};
+      for (std::size_t i = 0; i < ops.size(); ++i) {
+        const int err = results[i].err;
+        if (err != ZOK && err != ZRUNTIMEINCONSISTENCY) {
+          return zk_error(kind_of(err),
+                          "multi: op " + std::to_string(i) + " (" + descriptions[i] + ") failed: " + describe(err) +
+                              "; nothing was applied",
+                          err);
+        }
+      }
+      return zk_error(kind_of(rc), "multi of " + std::to_string(ops.size()) + " ops failed: " + describe(rc), rc);
+    }
+  };
+
   Result<void> multi(const std::vector<Op>& ops) override {
     if (ops.empty()) return {};
     auto handle = current();
     if (!handle) return no_handle("multi", "");
-    const auto n = ops.size();
-    std::vector<zoo_op_t> c_ops(n);
-    std::vector<zoo_op_result_t> results(n);
-    std::vector<std::string> created(n);
-    std::vector<::Stat> stats(n);
-    std::vector<std::string> descriptions(n);
-    for (std::size_t i = 0; i < n; ++i) {
-      std::visit(
-          [&](const auto& op) {
-            using T = std::decay_t<decltype(op)>;
-            if constexpr (std::is_same_v<T, CreateOp>) {
-              created[i].assign(op.path.size() + 64, '\0');
-              zoo_create_op_init(&c_ops[i], op.path.c_str(), op.data.data(), static_cast<int>(op.data.size()),
-                                 acl(), mode_flags(op.mode), created[i].data(), static_cast<int>(created[i].size()));
-              descriptions[i] = "create '" + op.path + "'";
-            } else if constexpr (std::is_same_v<T, SetOp>) {
-              zoo_set_op_init(&c_ops[i], op.path.c_str(), op.data.data(), static_cast<int>(op.data.size()),
-                              op.version, &stats[i]);
-              descriptions[i] = "set '" + op.path + "'";
-            } else if constexpr (std::is_same_v<T, DeleteOp>) {
-              zoo_delete_op_init(&c_ops[i], op.path.c_str(), op.version);
-              descriptions[i] = "remove '" + op.path + "'";
-            } else {
-              zoo_check_op_init(&c_ops[i], op.path.c_str(), op.version);
-              descriptions[i] = "check '" + op.path + "'";
-            }
-          },
-          ops[i]);
+    MultiRequest req(ops, acl());
+    const int rc = zoo_multi(handle->zh, static_cast<int>(req.ops.size()), req.c_ops.data(), req.results.data());
+    return req.outcome(rc);
+  }
+
+  void multi_async(std::vector<Op> ops, std::function<void(Result<void>)> done) override {
+    if (ops.empty()) {
+      options_.dispatch([done = std::move(done)] { done({}); });
+      return;
     }
-    const int rc = zoo_multi(handle->zh, static_cast<int>(n), c_ops.data(), results.data());
-    if (rc == ZOK) return {};
-    for (std::size_t i = 0; i < n; ++i) {
-      const int err = results[i].err;
-      if (err != ZOK && err != ZRUNTIMEINCONSISTENCY) {
-        return zk_error(kind_of(err),
-                        "multi: op " + std::to_string(i) + " (" + descriptions[i] + ") failed: " + describe(err) +
-                            "; nothing was applied",
-                        err);
-      }
+    auto handle = current();
+    if (!handle) {
+      auto error = no_handle("multi", "");
+      options_.dispatch([done = std::move(done), error] { done(error); });
+      return;
     }
-    return zk_error(kind_of(rc), "multi of " + std::to_string(n) + " ops failed: " + describe(rc), rc);
+    auto req = std::make_unique<MultiRequest>(std::move(ops), acl());
+    req->done = std::move(done);
+    req->client = this;
+    // Completion thread: hand the outcome to the dispatcher, never block here.
+    auto completion = [](int rc, const void* data) {
+      std::unique_ptr<MultiRequest> r(static_cast<MultiRequest*>(const_cast<void*>(data)));
+      auto result = r->outcome(rc);
+      r->client->options_.dispatch([done = std::move(r->done), result = std::move(result)] { done(result); });
+    };
+    const int rc = zoo_amulti(handle->zh, static_cast<int>(req->ops.size()), req->c_ops.data(), req->results.data(),
+                              completion, req.get());
+    if (rc != ZOK) {
+      auto error = req->outcome(rc);
+      options_.dispatch([done = std::move(req->done), error] { done(error); });
+      return;
+    }
+    req.release();  // owned by the completion now
   }
 
   Result<void> ensure_path(const std::string& path) override {
@@ -503,6 +637,11 @@ class RealZkClient final : public ZkClient {
                                  static_cast<int>(options_.session_timeout.count()), id, handle->context.get(), 0,
                                  log_from_library);
     if (!handle->zh) return nullptr;
+    // By default the library resolves the server list again on every turn of
+    // its I/O loop (getaddrinfo: a netlink socket, /etc/hosts, /dev/urandom),
+    // which adds a resolver round to every request under load. Once a minute
+    // follows DNS changes well enough; a lost connection still re-resolves.
+    zoo_set_servers_resolution_delay(handle->zh, kResolutionDelayMs);
     if (!options_.digest.empty()) {
       zoo_add_auth(handle->zh, "digest", options_.digest.data(), static_cast<int>(options_.digest.size()),
                    ignore_auth_completion, nullptr);
@@ -591,6 +730,22 @@ void watch_trampoline(zhandle_t* zh, int type, int, const char*, void* ctx) {
 }
 
 }  // namespace
+
+std::vector<Result<Node>> ZkClient::get_many(const std::vector<std::string>& paths,
+                                             const std::function<Watcher(const std::string&)>& watch_for) {
+  std::vector<Result<Node>> out;
+  out.reserve(paths.size());
+  get_each(paths, watch_for, [&](std::size_t, Result<Node> r) { out.push_back(std::move(r)); });
+  return out;
+}
+
+void ZkClient::get_each(const std::vector<std::string>& paths,
+                        const std::function<Watcher(const std::string&)>& watch_for,
+                        const std::function<void(std::size_t, Result<Node>)>& each) {
+  for (std::size_t i = 0; i < paths.size(); ++i) each(i, get(paths[i], watch_for ? watch_for(paths[i]) : Watcher{}));
+}
+
+void ZkClient::multi_async(std::vector<Op> ops, std::function<void(Result<void>)> done) { done(multi(ops)); }
 
 Result<std::unique_ptr<ZkClient>> connect(const ZkOptions& options) {
   if (options.connect.empty()) {

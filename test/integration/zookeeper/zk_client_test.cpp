@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <deque>
 #include <mutex>
 #include <thread>
@@ -302,6 +303,114 @@ TEST_F(ZkClientTest, MultiIsAllOrNothingAndFencedByCheck) {
   EXPECT_NE(missing.error().message.find("remove '/absent'"), std::string::npos);
   EXPECT_FALSE(c->exists("/made3")->has_value());
   EXPECT_TRUE(c->multi({}));
+}
+
+TEST_F(ZkClientTest, GetManyPipelinesReadsInOrderWithWatches) {
+  auto c = connect();
+  ASSERT_TRUE(c);
+  ASSERT_TRUE(c->ensure_path("/many"));
+  std::vector<std::string> paths;
+  for (int i = 0; i < 300; ++i) {
+    paths.push_back("/many/n" + std::to_string(i));
+    if (i % 3 != 2) {
+      ASSERT_TRUE(c->create(paths.back(), "value-" + std::to_string(i)));
+    }
+  }
+  // Larger than the blocking get's first read buffer: read whole.
+  const std::string big(200 * 1024, 'b');
+  ASSERT_TRUE(c->set(paths[0], big));
+
+  Recorder rec;
+  std::vector<std::size_t> order;
+  std::vector<hmc::Result<zk::Node>> got;
+  c->get_each(paths, [&](const std::string&) { return rec.watcher(); },
+              [&](std::size_t i, hmc::Result<zk::Node> r) {
+                order.push_back(i);
+                got.push_back(std::move(r));
+              });
+  ASSERT_EQ(got.size(), paths.size());
+  for (std::size_t i = 0; i < paths.size(); ++i) {
+    EXPECT_EQ(order[i], i);
+    if (i % 3 == 2) {
+      ASSERT_FALSE(got[i]) << paths[i];
+      EXPECT_EQ(got[i].error().kind, ErrorKind::not_found);
+      EXPECT_NE(got[i].error().message.find(paths[i]), std::string::npos);
+    } else {
+      ASSERT_TRUE(got[i]) << got[i].error().message;
+      EXPECT_EQ(got[i]->data, i == 0 ? big : "value-" + std::to_string(i));
+    }
+  }
+  // Watches are armed on the nodes that exist, and only there.
+  ASSERT_TRUE(c->set(paths[1], "changed"));
+  ASSERT_TRUE(c->create(paths[2], "made later"));
+  ASSERT_TRUE(rec.wait_events(1));
+  std::this_thread::sleep_for(200ms);
+  auto events = rec.events();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].first, zk::WatchEventType::changed);
+  EXPECT_EQ(events[0].second, paths[1]);
+
+  auto all = c->get_many(paths);
+  ASSERT_EQ(all.size(), paths.size());
+  EXPECT_EQ(all[1]->data, "changed");
+  EXPECT_EQ(all[2]->data, "made later");
+  EXPECT_TRUE(c->get_many({}).empty());
+}
+
+TEST_F(ZkClientTest, MultiAsyncAnswersOnTheDispatcherInSessionOrder) {
+  auto c = connect();
+  ASSERT_TRUE(c);
+  ASSERT_TRUE(c->create("/fence", ""));
+  std::mutex mu;
+  std::vector<std::string> outcomes;
+  std::thread::id caller = std::this_thread::get_id();
+  std::atomic<bool> on_caller{false};
+  auto record = [&](std::string what) {
+    return [&, what](hmc::Result<void> r) {
+      if (std::this_thread::get_id() == caller) on_caller = true;
+      // The dispatcher may call the blocking methods.
+      auto st = c->exists("/fence");
+      std::lock_guard lock(mu);
+      outcomes.push_back(what + (r ? ":ok" : ":" + std::string(hmc::to_string(r.error().kind))) +
+                         (st && st->has_value() ? "" : ":nofence"));
+    };
+  };
+  c->multi_async({zk::CheckOp{"/fence", -1}, zk::CreateOp{"/a", "1"}}, record("create"));
+  c->multi_async({zk::SetOp{"/a", "2", 0}}, record("set"));
+  c->multi_async({zk::CreateOp{"/a", "again"}}, record("dup"));
+  c->multi_async({zk::CheckOp{"/nofence", -1}, zk::SetOp{"/a", "3"}}, record("fenced"));
+  c->multi_async({}, record("empty"));
+  // A blocking call sent after them sees them all applied.
+  auto a = c->get("/a");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->data, "2");
+  ASSERT_TRUE(wait_until(
+      [&] {
+        std::lock_guard lock(mu);
+        return outcomes.size() == 5;
+      },
+      10s));
+  EXPECT_FALSE(on_caller.load());
+  std::lock_guard lock(mu);
+  // The empty multi never reaches the server: it may answer first.
+  auto sent = outcomes;
+  std::erase(sent, std::string("empty:ok"));
+  ASSERT_EQ(sent.size(), 4u);
+  EXPECT_EQ(sent[0], "create:ok");
+  EXPECT_EQ(sent[1], "set:ok");
+  EXPECT_EQ(sent[2], "dup:Conflict");
+  EXPECT_EQ(sent[3], "fenced:NotFound");
+}
+
+TEST_F(ZkClientTest, MultiAsyncOutstandingAtCloseStillAnswers) {
+  std::atomic<int> answered{0};
+  {
+    auto c = connect();
+    ASSERT_TRUE(c);
+    for (int i = 0; i < 50; ++i)
+      c->multi_async({zk::CreateOp{"/closing" + std::to_string(i), ""}}, [&](hmc::Result<void>) { ++answered; });
+  }  // the client closes with requests possibly in flight
+  EXPECT_EQ(answered.load(), 50);
 }
 
 TEST_F(ZkClientTest, EnsurePathAndRemoveRecursive) {

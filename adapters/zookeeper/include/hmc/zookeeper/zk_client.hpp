@@ -74,6 +74,19 @@ class ZkClient {
   virtual Result<Node> get(const std::string& path, Watcher watch = {}) = 0;
   virtual Result<std::vector<std::string>> children(const std::string& path, Watcher watch = {}) = 0;
   virtual Result<std::optional<Stat>> exists(const std::string& path, Watcher watch = {}) = 0;
+  // Reads several nodes with the requests pipelined on the session: one round
+  // trip for the batch instead of one per node. `watch_for(path)` gives the
+  // watcher to arm on each path (empty function or empty watcher: none).
+  // Results in the order of `paths`, each as get() would return it. The
+  // default implementation calls get() for each path.
+  virtual std::vector<Result<Node>> get_many(const std::vector<std::string>& paths,
+                                             const std::function<Watcher(const std::string&)>& watch_for = {});
+  // As get_many, but hands each result to `each(index, result)` in the
+  // calling thread, in order, as soon as it and those before it are in,
+  // and returns once all are delivered. The default calls get() in turn.
+  virtual void get_each(const std::vector<std::string>& paths,
+                        const std::function<Watcher(const std::string&)>& watch_for,
+                        const std::function<void(std::size_t, Result<Node>)>& each);
 
   // Returns the created path (differs for sequential modes). conflict if it
   // exists, not_found if the parent is missing. Nodes get ZOO_CREATOR_ALL_ACL
@@ -87,6 +100,12 @@ class ZkClient {
   virtual Result<void> remove(const std::string& path, std::int32_t version = -1) = 0;
   // All or nothing. On failure the error names the first failing op's path.
   virtual Result<void> multi(const std::vector<Op>& ops) = 0;
+  // multi() without waiting for the answer: `done` runs later on the
+  // client's dispatcher (where it may call the blocking methods). Requests of
+  // one session are applied in the order they were sent, so a later
+  // blocking call sees this one applied (or failed). The default
+  // implementation calls multi() and then `done`.
+  virtual void multi_async(std::vector<Op> ops, std::function<void(Result<void>)> done);
 
   // Creates `path` and its missing parents (persistent, empty data). Idempotent.
   virtual Result<void> ensure_path(const std::string& path) = 0;
