@@ -52,6 +52,9 @@ struct Agent {
   AgentSpec spec;
   double used_cpus = 0, used_mem = 0, used_disk = 0, used_gpus = 0;
   std::set<std::uint32_t> used_ports;
+  // Every offered port below this one is in use: dynamic ports are taken
+  // from here, so a placement does not rescan the ports taken before it.
+  std::uint32_t free_port_hint = 0;
   std::size_t port_capacity() const;
 };
 
@@ -208,6 +211,9 @@ class Simulator {
   std::string next_version();
   std::string new_uuid();
   void emit(const std::string& type, json::object data);
+  // Whether any event stream subscriber takes events of this type: events
+  // nobody takes are neither built nor serialized.
+  bool wants(const std::string& type) const;
   std::string add_agent(AgentSpec spec);
   bool remove_agent(const std::string& id);
   void kill_task(App* app, Task&& task, const char* state, const std::string& message);

@@ -80,15 +80,21 @@ std::string Simulator::new_uuid() {
   return buf;
 }
 
+bool Simulator::wants(const std::string& type) const {
+  for (const auto& [id, s] : subscribers_)
+    if (s.types.empty() || s.types.count(type)) return true;
+  return false;
+}
+
 void Simulator::emit(const std::string& type, json::object data) {
-  if (subscribers_.empty()) return;
-  data["eventType"] = type;
-  data["timestamp"] = format_time(clock_->now());
-  std::string frame = "event: " + type + "\ndata: " + json::serialize(data) + "\n\n";
   // Copy the ids first: a send may unsubscribe.
   std::vector<std::uint64_t> ids;
   for (const auto& [id, s] : subscribers_)
     if (s.types.empty() || s.types.count(type)) ids.push_back(id);
+  if (ids.empty()) return;
+  data["eventType"] = type;
+  data["timestamp"] = format_time(clock_->now());
+  std::string frame = "event: " + type + "\ndata: " + json::serialize(data) + "\n\n";
   for (auto id : ids) {
     auto it = subscribers_.find(id);
     if (it != subscribers_.end()) it->second.send(frame);
@@ -154,7 +160,10 @@ void Simulator::release(const Task& t) {
   a.used_mem -= t.mem;
   a.used_disk -= t.disk;
   a.used_gpus -= t.gpus;
-  for (auto p : t.ports) a.used_ports.erase(p);
+  for (auto p : t.ports) {
+    a.used_ports.erase(p);
+    a.free_port_hint = std::min(a.free_port_hint, p);
+  }
 }
 
 // The body of a status_update_event for one task.
@@ -188,8 +197,8 @@ void Simulator::kill_task(App* app, Task&& t, const char* state, const std::stri
     f["slaveId"] = t.agent_id;
     app->last_failure_json = json::serialize(f);
   }
-  if (subscribers_.empty()) return;
-  emit("status_update_event", status_update(t, state, message));
+  if (wants("status_update_event")) emit("status_update_event", status_update(t, state, message));
+  if (!wants("instance_changed_event")) return;
   json::object ic;
   ic["instanceId"] = t.id;
   ic["condition"] = failure ? "Gone" : "Killed";
@@ -442,7 +451,7 @@ std::variant<Simulator::Committed, Response> Simulator::commit(ChangeSet c, bool
     while (hist.size() > kMaxVersions) hist.erase(hist.begin());
   }
 
-  if (!subscribers_.empty()) {
+  if (wants("group_change_success")) {
     json::object e;
     e["groupId"] = c.snapshot_group.empty() ? "/" : c.snapshot_group;
     e["version"] = version;
@@ -454,7 +463,7 @@ std::variant<Simulator::Committed, Response> Simulator::commit(ChangeSet c, bool
     e["id"] = d.id;
     emit("deployment_success", e);
   } else {
-    if (!subscribers_.empty()) {
+    if (wants("deployment_info")) {
       json::object e;
       json::object plan;
       plan["id"] = d.id;
@@ -494,7 +503,7 @@ void Simulator::progress_deployments() {
       while (d.current < d.steps.size() &&
              std::all_of(d.steps[d.current].begin(), d.steps[d.current].end(),
                          [&](const Action& a) { return action_done(a); })) {
-        if (!subscribers_.empty()) {
+        if (wants("deployment_step_success")) {
           json::object e;
           e["plan"] = json::object{{"id", d.id}, {"version", d.version}};
           json::array actions;
@@ -589,15 +598,23 @@ std::vector<std::uint32_t> take_ports(Agent& agent, const AppSpec& spec) {
     out.push_back(p);
   }
   const std::size_t want = out.size() + static_cast<std::size_t>(spec.port_count);
-  for (const auto& r : agent.spec.ports) {
-    for (std::uint32_t p = r.begin; p <= r.end && out.size() < want; ++p) {
-      if (!agent.used_ports.count(p)) {
-        agent.used_ports.insert(p);
+  if (out.size() >= want) return out;
+  // Lowest free ports first; with ranges in ascending order the scan starts at the hint.
+  const auto& ranges = agent.spec.ports;
+  const bool ascending = std::is_sorted(ranges.begin(), ranges.end(),
+                                        [](const PortRange& a, const PortRange& b) { return a.end < b.begin; });
+  const std::uint32_t from = ascending ? agent.free_port_hint : 0;
+  std::uint32_t last = 0;
+  for (const auto& r : ranges) {
+    for (std::uint32_t p = std::max(r.begin, from); p <= r.end && out.size() < want; ++p) {
+      if (agent.used_ports.insert(p).second) {
         out.push_back(p);
+        last = p;
       }
     }
     if (out.size() >= want) break;
   }
+  if (ascending && out.size() >= want) agent.free_port_hint = last + 1;
   return out;
 }
 
@@ -673,9 +690,7 @@ void Simulator::launch_into_queue() {
         agent->used_disk += t.disk;
         agent->used_gpus += t.gpus;
         ++task_counter_;
-        if (!subscribers_.empty()) {
-          emit("status_update_event", status_update(t, "TASK_STAGING", ""));
-        }
+        if (wants("status_update_event")) emit("status_update_event", status_update(t, "TASK_STAGING", ""));
         app->tasks.push_back(std::move(t));
         --missing;
       }
@@ -689,13 +704,15 @@ void Simulator::run_offer_cycle() {
   const auto now = clock_->now();
   if (!options_.faults.freeze_offers) {
     // Staged in an earlier cycle: running now.
+    const bool status_events = wants("status_update_event");
+    const bool instance_events = wants("instance_changed_event");
     for (auto& [id, app] : apps_) {
       for (auto& t : app.tasks) {
         if (t.state == TaskState::staging && t.launched_in_cycle < cycle_) {
           t.state = TaskState::running;
           t.started_at = now;
-          if (!subscribers_.empty()) {
-            emit("status_update_event", status_update(t, "TASK_RUNNING", ""));
+          if (status_events) emit("status_update_event", status_update(t, "TASK_RUNNING", ""));
+          if (instance_events) {
             json::object ic;
             ic["instanceId"] = t.id;
             ic["condition"] = "Running";

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <set>
 
 namespace hmc::marathon_sim::testing {
 namespace {
@@ -200,6 +201,40 @@ TEST(SimApi, AppsEndpoints) {
   EXPECT_TRUE(d.json("GET", "/v2/deployments").as_array().empty());
   EXPECT_EQ(d.call("DELETE", "/v2/apps/solo").status, 200);
   EXPECT_EQ(d.call("GET", "/v2/apps/solo").status, 404);
+}
+
+// Dynamic host ports: lowest free first, in the agent's range order; ports of
+// killed tasks are handed out again.
+std::set<std::uint32_t> used_ports(const Simulator& sim, const std::string& app) {
+  std::set<std::uint32_t> out;
+  for (const auto& t : sim.apps().at(app).tasks) out.insert(t.ports.begin(), t.ports.end());
+  return out;
+}
+
+TEST(SimApi, DynamicPortsAreLowestFreeFirstAndReused) {
+  SimDriver d(deterministic_options({"cpus=100,mem=100000,disk=100000,ports=500-503;1000-1009"}));
+  const char* app = R"({"id":"p","cmd":"sleep 1","cpus":0.1,"mem":16,"instances":3,
+                        "portDefinitions":[{"port":0},{"port":0}]})";
+  ASSERT_EQ(d.call("POST", "/v2/apps", app).status, 201);
+  d.tick(2);
+  const std::set<std::uint32_t> first{500, 501, 502, 503, 1000, 1001};
+  EXPECT_EQ(used_ports(d.sim, "/p"), first);
+  ASSERT_EQ(d.call("PUT", "/v2/apps/p", R"({"instances":1})").status, 200);
+  d.tick(2);
+  ASSERT_EQ(d.sim.apps().at("/p").tasks.size(), 1u);
+  ASSERT_EQ(d.call("PUT", "/v2/apps/p", R"({"instances":4})").status, 200);
+  d.tick(2);
+  // The freed ports come back before any port not used yet.
+  EXPECT_EQ(used_ports(d.sim, "/p"), (std::set<std::uint32_t>{500, 501, 502, 503, 1000, 1001, 1002, 1003}));
+}
+
+TEST(SimApi, DynamicPortsFollowRangesGivenOutOfOrder) {
+  SimDriver d(deterministic_options({"cpus=100,mem=100000,disk=100000,ports=1000-1002;500-501"}));
+  const char* app = R"({"id":"p","cmd":"sleep 1","cpus":0.1,"mem":16,"instances":2,
+                        "portDefinitions":[{"port":0},{"port":0}]})";
+  ASSERT_EQ(d.call("POST", "/v2/apps", app).status, 201);
+  d.tick(2);
+  EXPECT_EQ(used_ports(d.sim, "/p"), (std::set<std::uint32_t>{1000, 1001, 1002, 500}));
 }
 
 TEST(SimApi, QueueFunnelCountsFirstReasonAndChainsProcessed) {
