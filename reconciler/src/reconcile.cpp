@@ -351,7 +351,7 @@ class Reconciliation {
       if (!same(a.mem, w.mem)) diffs.push_back(w.id + " mem differs");
       if (!same(a.disk, w.disk)) diffs.push_back(w.id + " disk differs");
       if (a.image != w.image) diffs.push_back(w.id + " image differs");
-      if (a.cmd != w.cmd) diffs.push_back(w.id + " cmd differs");
+      if (a.cmd_digest != text_digest(w.cmd)) diffs.push_back(w.id + " cmd differs");
     }
     for (const auto& a : group_->apps)
       if (!wanted.count(a.id)) diffs.push_back("unexpected app " + a.id);

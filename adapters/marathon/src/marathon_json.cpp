@@ -179,7 +179,7 @@ reconciler::ObservedApp parse_app(const json::value& v, const std::string& where
   app.cpus = get_number(o, "cpus", here);
   app.mem = get_number(o, "mem", here);
   app.disk = get_number(o, "disk", here);
-  app.cmd = get_string(o, "cmd", here);
+  app.cmd_digest = reconciler::text_digest(get_string(o, "cmd", here));
   app.version = get_string(o, "version", here);
   if (const json::object* container = get_object(o, "container", here)) {
     const json::value* docker = field(*container, "docker");
@@ -192,7 +192,9 @@ reconciler::ObservedApp parse_app(const json::value& v, const std::string& where
   if (const json::object* labels = get_object(o, "labels", here)) {
     for (const auto& kv : *labels) {
       if (!kv.value().is_string()) wrong_type(at(here, "labels"), kv.key(), "a string", kv.value());
-      app.labels[std::string(kv.key())] = std::string(kv.value().get_string());
+      // Other labels (the topology's own) are not compared: not kept.
+      if (kv.key().starts_with(reconciler::kOwnLabelPrefix))
+        app.labels[std::string(kv.key())] = std::string(kv.value().get_string());
     }
   }
   app.tasks_staged = get_int(o, "tasksStaged", here);

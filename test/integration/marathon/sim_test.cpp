@@ -89,7 +89,7 @@ TEST(MarathonClientOnSim, GroupLifecycle) {
   ASSERT_TRUE(settled(running, 1));
   const auto& app0 = running.groups.at(kGroup).apps.at(0);
   EXPECT_EQ(app0.id, "/heron/topologies/wc/0");
-  EXPECT_EQ(app0.cmd, "sleep 1000");
+  EXPECT_EQ(app0.cmd_digest, hmc::reconciler::text_digest("sleep 1000"));
   EXPECT_EQ(app0.labels.at("heron-marathon/container"), "0");
 
   auto again = client->create_group(group_json(0.1, 1, "sleep 1000"));
@@ -99,9 +99,9 @@ TEST(MarathonClientOnSim, GroupLifecycle) {
   auto updated = client->update_group(kGroup, group_json(0.1, 1, "sleep 2000"), false);
   ASSERT_TRUE(updated) << updated.error().message;
   auto restarted = observe_until(*client, [](const auto& s) {
-    return settled(s, 1) && s.groups.at(kGroup).apps.at(1).cmd == "sleep 2000";
+    return settled(s, 1) && s.groups.at(kGroup).apps.at(1).cmd_digest == hmc::reconciler::text_digest("sleep 2000");
   });
-  EXPECT_EQ(restarted.groups.at(kGroup).apps.at(1).cmd, "sleep 2000");
+  EXPECT_EQ(restarted.groups.at(kGroup).apps.at(1).cmd_digest, hmc::reconciler::text_digest("sleep 2000"));
 
   auto suspended = client->scale_group(kGroup, 0, false);
   ASSERT_TRUE(suspended) << suspended.error().message;

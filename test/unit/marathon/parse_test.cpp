@@ -56,7 +56,7 @@ TEST(ParseGroups, SleepGroupAppsCarryTheirCommand) {
   const auto& sleep = groups->at("/sleep-group/sleep");
   ASSERT_EQ(sleep.apps.size(), 2u);
   EXPECT_EQ(sleep.apps[1].id, "/sleep-group/sleep/goodnight-2");
-  EXPECT_EQ(sleep.apps[1].cmd, "sleep 1000");
+  EXPECT_EQ(sleep.apps[1].cmd_digest, reconciler::text_digest("sleep 1000"));
   EXPECT_DOUBLE_EQ(sleep.apps[1].mem, 32);
   EXPECT_TRUE(sleep.apps[1].image.empty());
 }
@@ -69,7 +69,8 @@ TEST(ParseGroups, EmbeddedCountsDeploymentsLabelsAndFailure) {
       "apps": [{
         "id": "/heron/topologies/wc/0", "instances": 1, "cpus": 1.5, "mem": 2048, "disk": 1024,
         "cmd": "heron-executor --shard=0",
-        "labels": {"heron-marathon/managed-by": "heron-marathon-controller", "heron-marathon/container": "0"},
+        "labels": {"heron-marathon/managed-by": "heron-marathon-controller", "heron-marathon/container": "0",
+                   "team": "data"},
         "container": {"type": "DOCKER", "docker": {"image": "heron/heron:0.20"}},
         "tasksStaged": 1, "tasksRunning": 2, "tasksHealthy": 3, "tasksUnhealthy": 4,
         "deployments": [{"id": "d-1"}, {"id": "d-2"}],
@@ -89,8 +90,10 @@ TEST(ParseGroups, EmbeddedCountsDeploymentsLabelsAndFailure) {
   EXPECT_EQ(app.tasks_unhealthy, 4);
   EXPECT_EQ(app.deployment_ids, (std::vector<std::string>{"d-1", "d-2"}));
   EXPECT_EQ(app.labels.at("heron-marathon/container"), "0");
+  EXPECT_EQ(app.labels.count("team"), 0u);  // only the controller's own labels are kept
+  EXPECT_EQ(app.labels.size(), 2u);
   EXPECT_EQ(app.image, "heron/heron:0.20");
-  EXPECT_EQ(app.cmd, "heron-executor --shard=0");
+  EXPECT_EQ(app.cmd_digest, reconciler::text_digest("heron-executor --shard=0"));
   EXPECT_EQ(app.last_task_failure, "Container exited with status 137");
   EXPECT_DOUBLE_EQ(app.disk, 1024);
 }
@@ -101,7 +104,7 @@ TEST(ParseGroups, MissingOptionalFieldsAndNullsAreTolerated) {
   ASSERT_TRUE(groups) << groups.error().message;
   const auto& app = groups->at("/r/a").apps.at(0);
   EXPECT_EQ(app.instances, 0);
-  EXPECT_TRUE(app.cmd.empty());
+  EXPECT_EQ(app.cmd_digest, reconciler::text_digest(""));
   EXPECT_TRUE(app.labels.empty());
 }
 

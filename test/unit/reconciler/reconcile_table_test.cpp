@@ -342,7 +342,7 @@ const Case kCases[] = {
      [](World& w) {
        w.deploy();
        w.prev(Phase::Running);
-       w.group().apps[0].cmd += " --debug";
+       w.group().apps[0].cmd_digest = text_digest("heron-executor --debug");
      },
      {"UpdateGroup"}, Phase::Deploying, Health::Progressing, {{kCondDrift, CS::True, "AppsModified"}},
      true},

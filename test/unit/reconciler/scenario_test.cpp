@@ -33,7 +33,7 @@ struct FakeMarathon {
       app.cpus = a.at("cpus").to_number<double>();
       app.mem = a.at("mem").to_number<double>();
       app.disk = a.at("disk").to_number<double>();
-      app.cmd = std::string(a.at("cmd").as_string());
+      app.cmd_digest = text_digest(a.at("cmd").as_string());
       app.image = std::string(a.at("container").at("docker").at("image").as_string());
       for (const auto& kv : a.at("labels").as_object())
         app.labels[std::string(kv.key())] = std::string(kv.value().as_string());

@@ -51,7 +51,7 @@ inline ObservedGroup deployed_group(const ReconcilerConfig& cfg, const DesiredTo
     a.mem = e.mem;
     a.disk = e.disk;
     a.image = e.image;
-    a.cmd = e.cmd;
+    a.cmd_digest = text_digest(e.cmd);
     a.labels = {{"environment", t.environ},
                 {kLabelManagedBy, kManagedByValue},
                 {kLabelTopology, t.name},

@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace hmc::reconciler {
@@ -20,13 +21,27 @@ inline constexpr const char* kLabelSpecHash = "heron-marathon/spec-hash";
 inline constexpr const char* kLabelContainerIndex = "heron-marathon/container";
 inline constexpr const char* kLabelDesiredInstances = "heron-marathon/instances";
 
+// A 64-bit FNV-1a digest of a text the reconciler only compares (an app's
+// cmd): a snapshot keeps 8 bytes per app instead of the whole command line.
+inline std::uint64_t text_digest(std::string_view s) noexcept {
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (char c : s) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+// Label keys the controller reads; observed apps keep only these.
+inline constexpr std::string_view kOwnLabelPrefix = "heron-marathon/";
+
 struct ObservedApp {
   std::string id;          // absolute, e.g. /heron/topologies/wc/1
   int instances = 0;
   double cpus = 0, mem = 0, disk = 0;
   std::string image;
-  std::string cmd;
-  std::map<std::string, std::string> labels;
+  std::uint64_t cmd_digest = 0;  // text_digest(cmd)
+  std::map<std::string, std::string> labels;  // the controller's own (kOwnLabelPrefix) only
   int tasks_staged = 0, tasks_running = 0, tasks_healthy = 0, tasks_unhealthy = 0;
   std::vector<std::string> deployment_ids;  // from embed group.apps.deployments
   std::string version;
