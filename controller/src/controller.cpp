@@ -55,7 +55,11 @@ Controller::Controller(zk::ZkClient& zk, marathon::MarathonClient& marathon, con
     : zk_(zk), marathon_(marathon), time_(time), options_(std::move(options)),
       hooks_(std::move(hooks)), queue_(options_.queue, hooks_.queue) {}
 
-Controller::~Controller() { stop(1s); }
+Controller::~Controller() {
+  stop(1s);
+  std::lock_guard lock(lifeline_->mu);  // waits for an answer being handled
+  lifeline_->alive = false;
+}
 
 std::string Controller::desired_path(const std::string& name) const {
   return options_.root + "/topologies/" + name;
@@ -78,9 +82,7 @@ Result<void> Controller::start() {
     auto node = zk_.get(status_path(n));
     if (!node) continue;
     std::lock_guard lock(mu_);
-    auto& ks = keys_[n];
-    ks.status_exists = true;
-    ks.status = rc::parse_status(node->data);
+    set_cached_status_locked(keys_[n], rc::parse_status(node->data), true);
   }
   watch_children();
 
@@ -100,6 +102,7 @@ Result<void> Controller::start() {
   resync_all();
 
   observer_ = std::thread([this] { observer_loop(); });
+  status_writer_ = std::thread([this] { status_writer_loop(); });
   for (int i = 0; i < std::max(1, options_.workers); ++i)
     workers_.emplace_back([this] { worker_loop(); });
   log::info("controller started", {{"root", options_.root},
@@ -124,6 +127,10 @@ void Controller::stop(milliseconds deadline) {
   }
   const auto until = steady_clock::now() + deadline;
   while (queue_.processing() > 0 && steady_clock::now() < until) std::this_thread::sleep_for(5ms);
+  // Status writes not sent or not answered yet: let them land.
+  status_cv_.notify_all();
+  if (status_writer_.joinable()) status_writer_.join();
+  while (status_writes_in_flight_ > 0 && steady_clock::now() < until) std::this_thread::sleep_for(2ms);
   for (auto& t : workers_)
     if (t.joinable()) t.join();
   workers_.clear();
@@ -222,42 +229,60 @@ void Controller::watch_children() {
       if (!ks.armed) to_watch.push_back(n);
     }
   }
-  for (auto& n : to_watch) watch_desired(n);
+  watch_desired(to_watch);
 }
 
-void Controller::watch_desired(const std::string& name) {
+void Controller::watch_desired(const std::string& name) { watch_desired(std::vector<std::string>{name}); }
+
+void Controller::watch_desired(const std::vector<std::string>& names) {
   if (stopping_) return;
+  std::vector<std::string> todo, paths;
   {
     std::lock_guard lock(mu_);
-    auto& ks = keys_[name];
-    if (ks.armed) return;
-    ks.armed = true;
+    for (auto& name : names) {
+      auto& ks = keys_[name];
+      if (ks.armed) continue;
+      ks.armed = true;
+      todo.push_back(name);
+      paths.push_back(desired_path(name));
+    }
   }
-  auto node = zk_.get(desired_path(name), [this, name](zk::WatchEventType, const std::string&) {
+  if (todo.empty()) return;
+  // One pipelined batch: a thousand new desired nodes cost one round trip,
+  // not a thousand (reads queue behind this session's writes on the server).
+  const std::string prefix = options_.root + "/topologies/";
+  auto watch_for = [this, &prefix](const std::string& path) -> zk::Watcher {
+    return [this, name = path.substr(prefix.size())](zk::WatchEventType, const std::string&) {
+      {
+        std::lock_guard lock(mu_);
+        keys_[name].armed = false;
+      }
+      watch_desired(name);
+    };
+  };
+  // Each node is queued as soon as it is read: workers start on the first
+  // topologies while the rest of the batch is still on its way.
+  zk_.get_each(paths, watch_for, [&](std::size_t i, Result<zk::Node> node) {
+    const std::string& name = todo[i];
+    bool changed = false;
     {
       std::lock_guard lock(mu_);
-      keys_[name].armed = false;
-    }
-    watch_desired(name);
-  });
-  bool changed = false;
-  {
-    std::lock_guard lock(mu_);
-    if (node) {
-      auto& d = desired_[name];
-      changed = d.version != node->stat.version || d.raw != node->data;
-      d.raw = std::move(node->data);
-      d.version = node->stat.version;
-    } else {
-      keys_[name].armed = false;  // no watch was set
-      if (node.error().kind == ErrorKind::not_found) {
-        changed = desired_.erase(name) > 0;
+      if (node) {
+        auto& d = desired_[name];
+        changed = d.version != node->stat.version || d.raw != node->data;
+        d.raw = std::move(node->data);
+        d.version = node->stat.version;
       } else {
-        log::warn("cannot read desired node", {{"topology", name}, {"error", node.error().message}});
+        keys_[name].armed = false;  // no watch was set
+        if (node.error().kind == ErrorKind::not_found) {
+          changed = desired_.erase(name) > 0;
+        } else {
+          log::warn("cannot read desired node", {{"topology", name}, {"error", node.error().message}});
+        }
       }
     }
-  }
-  if (changed) queue_.add(name);
+    if (changed) queue_.add(name);
+  });
 }
 
 void Controller::on_session_state(int state) {
@@ -295,7 +320,7 @@ void Controller::reload_all() {
     for (auto& [n, ks] : keys_)
       if (!ks.armed) names.push_back(n);
   }
-  for (auto& n : names) watch_desired(n);
+  watch_desired(names);
   resync_all();
 }
 
@@ -329,6 +354,15 @@ void Controller::observer_loop() {
     // the root group gets.
     const auto earliest = last_observe + std::max<steady_clock::duration>(options_.min_observe_interval, 2 * last_cost);
     if (steady_clock::now() < earliest) std::this_thread::sleep_until(earliest);
+    // Writes first: while topologies wait for a worker (a mass submit), a
+    // bulk read would only hold up their writes in Marathon; the keys that
+    // need a newer observation are parked and wait for the next one anyway.
+    // Deferred at most max_observe_deferral (30 s), or five times the cost of the
+    // last observation if more (a large root group), so status never goes stale.
+    const auto defer_until =
+        steady_clock::now() + std::max<steady_clock::duration>(options_.max_observe_deferral, 5 * last_cost);
+    while (!stopping_ && queue_.depth() > 0 && steady_clock::now() < defer_until)
+      std::this_thread::sleep_for(10ms);
     if (stopping_) break;
     {
       std::lock_guard lock(mu_);
@@ -508,14 +542,15 @@ void Controller::process(const std::string& name) {
       std::lock_guard lock(mu_);
       auto& ks = keys_[name];
       had_status = ks.status_exists;
-      ks.status.reset();
-      ks.status_exists = false;
+      set_cached_status_locked(ks, std::nullopt, false);
     }
     if (had_status) {
+      auto hold = hold_status_writes(name);
       auto r = fenced_multi({zk::DeleteOp{status_path(name), -1}});
+      hold.unlock();
       if (!r && r.error().kind != ErrorKind::not_found) {
         std::lock_guard lock(mu_);
-        keys_[name].status_exists = true;
+        keys_[name].status_exists = true;  // exists, contents unknown: rewritten next time
         queue_.add_rate_limited(name);
         return;
       }
@@ -642,7 +677,9 @@ Result<void> Controller::apply(const std::string& name, const rc::Action& action
         } else {
           // The kill is complete: forget the status, then the desired node, but
           // only the version we acted on (a resubmit meanwhile is kept).
+          auto hold = hold_status_writes(name);
           auto st = fenced_multi({zk::DeleteOp{status_path(name), -1}});
+          hold.unlock();
           if (!st && st.error().kind != ErrorKind::not_found) return st.error();
           if (a.desired_version >= 0) {
             auto d = fenced_multi({zk::DeleteOp{desired_path(name), static_cast<std::int32_t>(a.desired_version)}});
@@ -650,8 +687,7 @@ Result<void> Controller::apply(const std::string& name, const rc::Action& action
           }
           {
             std::lock_guard lock(mu_);
-            keys_[name].status.reset();
-            keys_[name].status_exists = false;
+            set_cached_status_locked(keys_[name], std::nullopt, false);
             desired_.erase(name);
           }
           forgotten = true;
@@ -669,31 +705,27 @@ void Controller::write_status(const std::string& name, rc::TopologyStatus status
   status.leader = options_.identity;
   status.updated_at = time_.now();
   bool exists;
+  std::uint64_t seq;
   {
     std::lock_guard lock(mu_);
     auto& ks = keys_[name];
-    if (ks.status && same_status(*ks.status, status)) return;
+    if (ks.status && !ks.status_dirty && same_status(*ks.status, status)) return;
     exists = ks.status_exists;
+    seq = ++ks.status_seq;
+    ks.status_dirty = false;
+    // Cached as written: the write below is sent now and answered later.
+    set_cached_status_locked(ks, status, true);
   }
-  // Nothing to say about a name with no desired node, no group and no status.
-  const std::string json = rc::to_json(status);
-  Result<void> r = exists ? fenced_multi({zk::SetOp{status_path(name), json, -1}})
-                          : fenced_multi({zk::CreateOp{status_path(name), json, zk::CreateMode::persistent}});
-  if (!r && (r.error().kind == ErrorKind::not_found || r.error().kind == ErrorKind::conflict)) {
-    // Our cache was wrong about its existence: try the other way once.
-    r = exists ? fenced_multi({zk::CreateOp{status_path(name), json, zk::CreateMode::persistent}})
-               : fenced_multi({zk::SetOp{status_path(name), json, -1}});
-  }
-  if (!r) {
-    log::warn("cannot write status", {{"topology", name}, {"error", r.error().message}});
-    return;
-  }
+  // The worker does not wait for ZooKeeper's answer (a disk sync away): the
+  // status writer sends it with the others written meanwhile. A worker that
+  // deletes this status node later holds the writer first (ordered after it).
   {
-    std::lock_guard lock(mu_);
-    auto& ks = keys_[name];
-    ks.status = status;
-    ks.status_exists = true;
+    std::lock_guard lock(status_mu_);
+    auto [it, fresh] = pending_status_.try_emplace(name);
+    // A create not sent yet stays a create.
+    it->second = PendingStatus{rc::to_json(status), fresh ? exists : it->second.exists, seq, false};
   }
+  status_cv_.notify_one();
   if (hooks_.topology_status) hooks_.topology_status(name, &status);
   log::info("status", {{"topology", name},
                        {"phase", rc::to_string(status.phase)},
@@ -703,13 +735,107 @@ void Controller::write_status(const std::string& name, rc::TopologyStatus status
   publish_phase_counts();
 }
 
+constexpr std::size_t kStatusBatch = 100;
+
+void Controller::status_writer_loop() {
+  for (;;) {
+    {
+      std::unique_lock lock(status_mu_);
+      status_cv_.wait_for(lock, 200ms, [&] {
+        return stopping_ || (!pending_status_.empty() && !status_batch_in_flight_);
+      });
+      // Stopping: this replica no longer acts, so a write would be refused.
+      if (stopping_) return;
+    }
+    std::unique_lock send(send_mu_);
+    std::unique_lock lock(status_mu_);
+    if (pending_status_.empty() || status_batch_in_flight_) continue;
+    // A solo entry goes alone; otherwise up to kStatusBatch non-solo ones.
+    std::vector<std::pair<std::string, PendingStatus>> batch;
+    for (auto it = pending_status_.begin(); it != pending_status_.end() && batch.size() < kStatusBatch;) {
+      if (it->second.solo && !batch.empty()) {
+        ++it;
+        continue;
+      }
+      batch.emplace_back(it->first, std::move(it->second));
+      it = pending_status_.erase(it);
+      if (batch.back().second.solo) break;
+    }
+    status_batch_in_flight_ = true;
+    lock.unlock();
+    std::vector<zk::Op> ops;
+    ops.reserve(batch.size());
+    for (auto& [name, p] : batch) {
+      if (p.exists) ops.push_back(zk::SetOp{status_path(name), p.json, -1});
+      else ops.push_back(zk::CreateOp{status_path(name), p.json, zk::CreateMode::persistent});
+    }
+    ++status_writes_in_flight_;
+    fenced_multi_async(std::move(ops), [this, batch = std::move(batch)](Result<void> r) mutable {
+      status_batch_done(std::move(batch), std::move(r));
+    });
+  }
+}
+
+void Controller::status_batch_done(std::vector<std::pair<std::string, PendingStatus>> batch, Result<void> r) {
+  std::vector<std::string> retry;
+  if (!r) {
+    const ErrorKind kind = r.error().kind;
+    if (batch.size() > 1 && kind != ErrorKind::fenced) {
+      // All or nothing: send each again alone, unless a newer one is pending.
+      std::lock_guard lock(status_mu_);
+      for (auto& [name, p] : batch) {
+        p.solo = true;
+        pending_status_.emplace(name, std::move(p));
+      }
+    } else {
+      log::warn("cannot write status", {{"topology", batch.front().first}, {"error", r.error().message}});
+      std::lock_guard lock(mu_);
+      for (auto& [n, q] : batch) {
+        auto& ks = keys_[n];
+        if (ks.status_seq != q.seq) continue;  // a newer status is on its way
+        // Written again by the next reconcile, with the existence our cache
+        // had wrong corrected (a node removed or made by someone else).
+        ks.status_dirty = true;
+        if (kind == ErrorKind::not_found && q.exists) set_cached_status_locked(ks, ks.status, false);
+        if (kind == ErrorKind::conflict && !q.exists) set_cached_status_locked(ks, ks.status, true);
+        if (kind != ErrorKind::fenced) retry.push_back(n);
+      }
+    }
+  }
+  {
+    std::lock_guard lock(status_mu_);
+    status_batch_in_flight_ = false;
+  }
+  --status_writes_in_flight_;
+  status_cv_.notify_all();
+  for (auto& n : retry) queue_.add_rate_limited(n);
+}
+
+std::unique_lock<std::mutex> Controller::hold_status_writes(const std::string& name) {
+  std::unique_lock send(send_mu_);
+  std::lock_guard lock(status_mu_);
+  pending_status_.erase(name);
+  return send;
+}
+
+void Controller::set_cached_status_locked(KeyState& ks, std::optional<rc::TopologyStatus> status, bool exists) {
+  auto count = [&](int delta) {
+    if (!ks.status || !ks.status_exists) return;
+    auto it = phase_counts_.emplace(rc::to_string(ks.status->phase), 0).first;
+    if ((it->second += delta) == 0) phase_counts_.erase(it);
+  };
+  count(-1);
+  ks.status = std::move(status);
+  ks.status_exists = exists;
+  count(+1);
+}
+
 void Controller::publish_phase_counts() {
   if (!hooks_.topologies_by_phase) return;
   std::map<std::string, int> counts;
   {
     std::lock_guard lock(mu_);
-    for (auto& [n, ks] : keys_)
-      if (ks.status && ks.status_exists) counts[rc::to_string(ks.status->phase)]++;
+    counts = phase_counts_;
   }
   hooks_.topologies_by_phase(counts);
 }
@@ -733,6 +859,30 @@ Result<void> Controller::fenced_multi(std::vector<zk::Op> ops) {
       return make_error(ErrorSource::zookeeper, ErrorKind::fenced, "election node is gone: write refused");
   }
   return r;
+}
+
+void Controller::fenced_multi_async(std::vector<zk::Op> ops, std::function<void(Result<void>)> done) {
+  if (election_) {
+    const std::string node = election_->node();
+    if (node.empty() || !acting_) {
+      done(make_error(ErrorSource::zookeeper, ErrorKind::fenced, "not the leader: write refused"));
+      return;
+    }
+    ops.insert(ops.begin(), zk::CheckOp{node, -1});
+  }
+  zk_.multi_async(std::move(ops), [this, life = lifeline_, done = std::move(done)](Result<void> r) {
+    std::lock_guard alive(life->mu);
+    if (!life->alive) return;
+    if (!r && election_) {
+      // On the dispatcher: a blocking read is allowed here.
+      auto st = zk_.exists(election_->node());
+      if (st && !st->has_value()) {
+        done(make_error(ErrorSource::zookeeper, ErrorKind::fenced, "election node is gone: write refused"));
+        return;
+      }
+    }
+    done(std::move(r));
+  });
 }
 
 std::string Controller::leader_identity() const {

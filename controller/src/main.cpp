@@ -333,9 +333,14 @@ int main(int argc, char** argv) {
       }
       health = std::move(*h);
     }
+    // Hints to observe sooner: a deployment ended or failed, a group changed
+    // (also by hand), an instance changed (a task started, failed or was
+    // killed). Not the chattier ones: status_update_event duplicates
+    // instance_changed_event, and deployment_info / deployment_step_success
+    // report progress the next observation sees anyway; a mass rollout makes
+    // tens of thousands of each.
     (*marathon)->subscribe_events(
-        {"deployment_success", "deployment_failed", "deployment_info", "deployment_step_success",
-         "deployment_step_failure", "group_change_success", "status_update_event",
+        {"deployment_success", "deployment_failed", "deployment_step_failure", "group_change_success",
          "instance_changed_event", "app_terminated_event"},
         [&controller](const std::string&, const std::string&) { controller.request_observation(); });
 

@@ -221,3 +221,63 @@ TEST(Lifecycle, RidesOutMarathonErrorsAndResets) {
   EXPECT_EQ(rig.app_count("flaky"), 2);
   EXPECT_TRUE(rig.status("flaky")->last_error.empty());
 }
+
+// A mass submit: desired nodes written in a few multis are read in pipelined
+// batches, get one POST each, and their statuses reach ZooKeeper in batched
+// multis; killing half of them then leaves no status node behind (a status
+// write is never applied after its node's delete) and the rest untouched.
+TEST(Lifecycle, MassSubmitRunsAllAndMassKillLeavesNoStatusBehind) {
+  RigOptions o;
+  o.sim_args = {"--agent", "cpus=100,mem=400000,disk=400000,ports=10000-20000"};
+  ControllerRig rig(o);
+  constexpr int kTopologies = 60;
+  auto name = [](int i) { return "mass-" + std::to_string(i); };
+  ASSERT_TRUE(rig.zk().ensure_path("/heron-marathon/topologies"));
+  for (int first = 0; first < kTopologies; first += 20) {
+    std::vector<hmc::zk::Op> ops;
+    for (int i = first; i < first + 20; ++i)
+      ops.push_back(hmc::zk::CreateOp{"/heron-marathon/topologies/" + name(i),
+                                      ControllerRig::spec_json(name(i), 1, 0.05, 32)});
+    auto r = rig.zk().multi(ops);
+    ASSERT_TRUE(r) << r.error().message;
+  }
+  for (int i = 0; i < kTopologies; ++i)
+    ASSERT_TRUE(rig.wait_phase(name(i), Phase::Running, 60s)) << rig.describe(name(i));
+  EXPECT_EQ(rig.requests("POST", "/v2/groups"), kTopologies);
+
+  // Kill the even ones at once: state "killed" written in one multi.
+  std::vector<hmc::zk::Op> kills;
+  for (int i = 0; i < kTopologies; i += 2)
+    kills.push_back(hmc::zk::SetOp{"/heron-marathon/topologies/" + name(i),
+                                   ControllerRig::spec_json(name(i), 1, 0.05, 32, "killed")});
+  auto k = rig.zk().multi(kills);
+  ASSERT_TRUE(k) << k.error().message;
+  for (int i = 0; i < kTopologies; i += 2)
+    ASSERT_TRUE(wait_until([&] { return !rig.desired_exists(name(i)); }, 60s)) << rig.describe(name(i));
+  // Let any status write still on its way land, then look.
+  std::this_thread::sleep_for(1500ms);
+  auto statuses = rig.zk().children("/heron-marathon/status");
+  ASSERT_TRUE(statuses);
+  EXPECT_EQ(statuses->size(), static_cast<std::size_t>(kTopologies / 2));
+  for (int i = 0; i < kTopologies; ++i) {
+    if (i % 2 == 0) {
+      EXPECT_FALSE(rig.status(name(i)).has_value()) << name(i);
+      EXPECT_FALSE(rig.group(name(i)).has_value()) << name(i);
+    } else {
+      auto st = rig.status(name(i));
+      ASSERT_TRUE(st) << name(i);
+      EXPECT_EQ(st->phase, Phase::Running) << name(i);
+    }
+  }
+}
+
+// A status node removed by hand is written again at the next change: the
+// controller's cache said it existed, the update finds it missing.
+TEST(Lifecycle, StatusNodeRemovedByHandIsWrittenAgain) {
+  ControllerRig rig;
+  submit(rig, "gone", 1);
+  ASSERT_TRUE(rig.wait_phase("gone", Phase::Running)) << rig.describe("gone");
+  ASSERT_TRUE(rig.zk().remove("/heron-marathon/status/gone"));
+  ASSERT_EQ(rig.cli({"suspend", "gone"}).exit_code, 0);
+  ASSERT_TRUE(rig.wait_phase("gone", Phase::Suspended)) << rig.describe("gone") << rig.controller_log();
+}

@@ -44,6 +44,7 @@ struct ControllerOptions {
   std::chrono::milliseconds resync_period = 5min;
   std::chrono::milliseconds min_observe_interval = 200ms;  // between two bulk observations
   std::chrono::milliseconds observe_retry = 1s;            // after a failed observation
+  std::chrono::milliseconds max_observe_deferral = 30s;    // an observation waits this long at most for queued writes
   std::chrono::milliseconds offer_window = 10min;          // largest-offer history
   WorkQueueOptions queue;
   std::string identity;  // this replica's name, written into status
@@ -105,8 +106,10 @@ class Controller {
   };
   struct KeyState {
     std::uint64_t need_generation = 0;   // snapshot needed before reconciling again
-    std::optional<reconciler::TopologyStatus> status;  // last written
+    std::optional<reconciler::TopologyStatus> status;  // last written (or being written)
     bool status_exists = false;
+    bool status_dirty = false;           // the last write failed: write again even if unchanged
+    std::uint64_t status_seq = 0;        // status writes sent, to match their answers
     std::string last_error;
     bool armed = false;                  // data watch on the desired node
   };
@@ -120,11 +123,16 @@ class Controller {
   // A ZooKeeper write that only succeeds while this replica's election node
   // exists (a zoo_multi check op). Without election, a plain multi.
   Result<void> fenced_multi(std::vector<zk::Op> ops);
+  // The same without waiting: `done` runs on the ZooKeeper dispatcher.
+  void fenced_multi_async(std::vector<zk::Op> ops, std::function<void(Result<void>)> done);
 
   void watch_children();
   void watch_desired(const std::string& name);
+  void watch_desired(const std::vector<std::string>& names);  // reads in one pipelined batch
   void on_session_state(int state);
   void reload_all();
+  // Replaces the cached status of one key and keeps phase_counts_ in step.
+  void set_cached_status_locked(KeyState& ks, std::optional<reconciler::TopologyStatus> status, bool exists);
   void publish_phase_counts();
   void enqueue_all_locked(std::vector<std::string>& out);
 
@@ -147,6 +155,7 @@ class Controller {
   std::map<std::string, DesiredEntry> desired_;
   std::unordered_map<std::string, KeyState> keys_;
   std::unordered_set<std::string> parked_;
+  std::map<std::string, int> phase_counts_;  // cached statuses that exist, by phase
   std::map<std::string, std::string> group_fingerprint_;  // topology -> observed digest
   struct SeenOffer { TimePoint at; reconciler::OfferResources res; };
   std::map<std::string, SeenOffer> offers_seen_;  // offer id -> resources
@@ -158,6 +167,35 @@ class Controller {
   std::atomic<bool> synced_{false};
   std::atomic<int> active_workers_{0};
   std::atomic<std::uint64_t> observations_{0};
+  // Status writes leave in batches: one ZooKeeper multi carries every status
+  // written since the previous multi was sent (up to kStatusBatch), one multi
+  // in flight at a time. A mass rollout then costs ZooKeeper a few hundred
+  // transactions instead of one per status change.
+  struct PendingStatus {
+    std::string json;
+    bool exists = false;      // set (true) or create (false)
+    std::uint64_t seq = 0;
+    bool solo = false;        // its batch failed: sent alone to find the culprit
+  };
+  void status_writer_loop();
+  void status_batch_done(std::vector<std::pair<std::string, PendingStatus>> batch, Result<void> r);
+  // Drops a status write not sent yet; while held, nothing is sent, so a
+  // delete of the status node issued under it comes after every write sent.
+  std::unique_lock<std::mutex> hold_status_writes(const std::string& name);
+  std::mutex send_mu_;    // sending a batch; deleting a status node
+  std::mutex status_mu_;  // pending_status_, status_batch_in_flight_
+  std::condition_variable status_cv_;
+  std::map<std::string, PendingStatus> pending_status_;
+  bool status_batch_in_flight_ = false;
+  std::thread status_writer_;
+  std::atomic<int> status_writes_in_flight_{0};
+  // Answers to asynchronous writes may come after this object is gone (a
+  // ZooKeeper that stopped answering): they run only while it is alive.
+  struct Lifeline {
+    std::mutex mu;
+    bool alive = true;
+  };
+  std::shared_ptr<Lifeline> lifeline_ = std::make_shared<Lifeline>();
   std::atomic<std::int64_t> last_loop_ms_{0};  // observer heartbeat (steady clock)
   std::vector<std::thread> workers_;
   std::thread observer_;
