@@ -1,6 +1,7 @@
 #include "hmc/controller/controller.hpp"
 
 #include "hmc/common/log.hpp"
+#include "hmc/common/thread_name.hpp"
 #include "hmc/marathon/marathon_client.hpp"
 #include "hmc/zookeeper/zk_client.hpp"
 
@@ -101,10 +102,19 @@ Result<void> Controller::start() {
   synced_ = true;
   resync_all();
 
-  observer_ = std::thread([this] { observer_loop(); });
-  status_writer_ = std::thread([this] { status_writer_loop(); });
+  observer_ = std::thread([this] {
+    name_this_thread("hmc-observer");
+    observer_loop();
+  });
+  status_writer_ = std::thread([this] {
+    name_this_thread("hmc-status");
+    status_writer_loop();
+  });
   for (int i = 0; i < std::max(1, options_.workers); ++i)
-    workers_.emplace_back([this] { worker_loop(); });
+    workers_.emplace_back([this, i] {
+      name_this_thread("hmc-worker-" + std::to_string(i));
+      worker_loop();
+    });
   log::info("controller started", {{"root", options_.root},
                                    {"group_root", options_.reconciler.group_root},
                                    {"workers", std::to_string(options_.workers)},

@@ -5,6 +5,7 @@
 // co_spawns a coroutine onto it and waits for the result. All pool state is
 // touched only from that thread, so it needs no lock.
 
+#include "hmc/common/thread_name.hpp"
 #include "hmc/marathon/marathon_client.hpp"
 #include "hmc/common/log.hpp"
 #include "marathon_internal.hpp"
@@ -125,7 +126,10 @@ class BeastMarathonClient final : public MarathonClient {
       host_header_ += ":" + url_.port;
     }
     if (options_.max_connections < 1) options_.max_connections = 1;
-    thread_ = std::thread([this] { ioc_.run(); });
+    thread_ = std::thread([this] {
+      name_this_thread("hmc-marathon-io");
+      ioc_.run();
+    });
   }
 
   ~BeastMarathonClient() override {

@@ -1,5 +1,7 @@
 #include "hmc/metrics/health_server.hpp"
 
+#include "hmc/common/thread_name.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -156,7 +158,10 @@ Result<std::unique_ptr<HealthServer>> HealthServer::start(const std::string& add
   impl->port = impl->acceptor.local_endpoint().port();
 
   asio::co_spawn(impl->ioc, impl->listen(), asio::detached);
-  impl->thread = std::thread([i = impl.get()] { i->ioc.run(); });
+  impl->thread = std::thread([i = impl.get()] {
+    name_this_thread("hmc-health");
+    i->ioc.run();
+  });
   return std::unique_ptr<HealthServer>(new HealthServer(std::move(impl)));
 }
 

@@ -1,13 +1,17 @@
 #include "serial_dispatcher.hpp"
 
 #include "hmc/common/log.hpp"
+#include "hmc/common/thread_name.hpp"
 
 #include <exception>
 
 namespace hmc::zk {
 
 SerialDispatcher::SerialDispatcher()
-    : queue_(std::make_shared<Queue>()), thread_([q = queue_] { run(q); }) {}
+    : queue_(std::make_shared<Queue>()), thread_([q = queue_] {
+        name_this_thread("hmc-zk-events");
+        run(q);
+      }) {}
 
 SerialDispatcher::~SerialDispatcher() {
   {

@@ -7,6 +7,7 @@
 // never held while a handle is closed: zookeeper_close joins the completion
 // thread, which may be waiting for mu_.
 
+#include "hmc/common/thread_name.hpp"
 #include "hmc/zookeeper/zk_client.hpp"
 #include "hmc/zookeeper/testing.hpp"
 
@@ -222,7 +223,10 @@ class RealZkClient final : public ZkClient {
       return zk_error(ErrorKind::unauthorized,
                       "ZooKeeper at '" + options_.connect + "' refused the digest credentials", ZAUTHFAILED);
     }
-    session_thread_ = std::thread([this] { renew_sessions(); });
+    session_thread_ = std::thread([this] {
+      name_this_thread("hmc-zk-session");
+      renew_sessions();
+    });
     return {};
   }
 
