@@ -1263,11 +1263,9 @@ Response Api::admin(const Request& r, const std::string& path, const Query& q) {
     return json_response(200, json::serialize(json::object{{"cycle", s_.cycle_}, {"now", format_time(s_.now())}}));
   }
   if (path == "/_sim/state" && r.method == "GET") {
-    std::size_t tasks = 0;
-    for (const auto& [id, a] : s_.apps_) tasks += a.tasks.size();
     return json_response(200, json::serialize(json::object{{"apps", s_.apps_.size()},
                                                            {"groups", s_.groups_.size()},
-                                                           {"tasks", tasks},
+                                                           {"tasks", s_.task_count()},
                                                            {"deployments", s_.deployments_.size()},
                                                            {"agents", s_.agents_.size()},
                                                            {"cycle", s_.cycle_},

@@ -37,6 +37,7 @@ namespace {
 constexpr auto kTuple = net::as_tuple(net::use_awaitable);
 constexpr auto kIdleTimeout = std::chrono::seconds(120);
 constexpr auto kWriteTimeout = std::chrono::seconds(30);
+constexpr std::size_t kMaxEventChunk = 256 * 1024;  // bytes of events per chunk written
 
 void write_port_file(const std::string& path, unsigned short port) {
   const auto tmp = path + ".tmp";
@@ -222,10 +223,16 @@ class Server {
     bool broken = false;
     while (!stopping_ && !broken) {
       while (!ch->frames.empty() && !stopping_) {
-        const std::string frame = std::move(ch->frames.front());
+        // Every event queued meanwhile goes in one chunk (one write): a
+        // rollout queues thousands between two turns of this loop.
+        std::string chunk = std::move(ch->frames.front());
         ch->frames.pop_front();
+        while (!ch->frames.empty() && chunk.size() < kMaxEventChunk) {
+          chunk += ch->frames.front();
+          ch->frames.pop_front();
+        }
         stream.expires_after(kWriteTimeout);
-        auto [wec, wn] = co_await net::async_write(stream, http::make_chunk(net::buffer(frame)), kTuple);
+        auto [wec, wn] = co_await net::async_write(stream, http::make_chunk(net::buffer(chunk)), kTuple);
         if (wec) {
           broken = true;
           break;

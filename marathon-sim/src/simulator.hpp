@@ -198,6 +198,9 @@ class Simulator {
   const std::unordered_map<std::string, App>& apps() const { return apps_; }
   const std::map<std::string, Agent>& agents() const { return agents_; }
   const std::vector<Deployment>& deployments() const { return deployments_; }
+  // Tasks of all apps, kept as they come and go (GET /_sim/state is polled
+  // every few milliseconds by benchmarks).
+  std::size_t task_count() const { return live_tasks_; }
   std::uint64_t cycles() const { return cycle_; }
 
  private:
@@ -257,6 +260,7 @@ class Simulator {
   std::map<std::string, std::map<std::string, AppSpec>> app_history_;        // id -> version -> spec
   TimePoint last_version_{};
   std::uint64_t cycle_ = 0;
+  std::size_t live_tasks_ = 0;
   TimePoint next_cycle_at_{};
   std::uint64_t offer_counter_ = 0;
   std::uint64_t task_counter_ = 0;

@@ -144,6 +144,7 @@ bool Simulator::remove_agent(const std::string& id) {
     std::vector<Task> lost;
     for (auto& t : app.tasks) (t.agent_id == id ? lost : keep).push_back(std::move(t));
     if (lost.empty()) continue;
+    live_tasks_ -= lost.size();
     app.tasks = std::move(keep);
     for (auto& t : lost) kill_task(&app, std::move(t), "TASK_LOST", "Agent " + id + " was removed");
   }
@@ -381,6 +382,7 @@ std::variant<Simulator::Committed, Response> Simulator::commit(ChangeSet c, bool
     if (affected.count(id)) d.before[id] = it == apps_.end() ? std::nullopt : std::optional<AppSpec>(it->second.spec);
     if (!target) {
       if (it == apps_.end()) continue;
+      live_tasks_ -= it->second.tasks.size();
       for (auto& t : it->second.tasks) terminating_.push_back(std::move(t));
       auto g = groups_.find(it->second.group_id);
       if (g != groups_.end()) g->second.apps.erase(id);
@@ -432,6 +434,7 @@ std::variant<Simulator::Committed, Response> Simulator::commit(ChangeSet c, bool
     for (const auto& app_id : it->second.apps) {
       auto a = apps_.find(app_id);
       if (a == apps_.end()) continue;
+      live_tasks_ -= a->second.tasks.size();
       for (auto& t : a->second.tasks) terminating_.push_back(std::move(t));
       apps_.erase(a);
     }
@@ -692,6 +695,7 @@ void Simulator::launch_into_queue() {
         ++task_counter_;
         if (wants("status_update_event")) emit("status_update_event", status_update(t, "TASK_STAGING", ""));
         app->tasks.push_back(std::move(t));
+        ++live_tasks_;
         --missing;
       }
     }
@@ -759,6 +763,7 @@ void Simulator::run_offer_cycle() {
         continue;
       }
       app.tasks = std::move(keep);
+      live_tasks_ -= kill.size();
       for (auto& t : kill) kill_task(&app, std::move(t), "TASK_KILLED", "");
     }
     launch_into_queue();

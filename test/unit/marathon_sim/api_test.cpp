@@ -208,6 +208,9 @@ TEST(SimApi, AppsEndpoints) {
 std::set<std::uint32_t> used_ports(const Simulator& sim, const std::string& app) {
   std::set<std::uint32_t> out;
   for (const auto& t : sim.apps().at(app).tasks) out.insert(t.ports.begin(), t.ports.end());
+  std::size_t tasks = 0;
+  for (const auto& [id, a] : sim.apps()) tasks += a.tasks.size();
+  EXPECT_EQ(sim.task_count(), tasks);  // the running count follows every change
   return out;
 }
 
@@ -235,6 +238,33 @@ TEST(SimApi, DynamicPortsFollowRangesGivenOutOfOrder) {
   ASSERT_EQ(d.call("POST", "/v2/apps", app).status, 201);
   d.tick(2);
   EXPECT_EQ(used_ports(d.sim, "/p"), (std::set<std::uint32_t>{1000, 1001, 1002, 500}));
+}
+
+TEST(SimApi, TaskCountFollowsLaunchesKillsAndLostAgents) {
+  SimDriver d(deterministic_options({"cpus=4,mem=8192,ports=31000-31100", "cpus=4,mem=8192,ports=31000-31100"}));
+  auto check = [&](std::size_t expected) {
+    std::size_t tasks = 0;
+    for (const auto& [id, a] : d.sim.apps()) tasks += a.tasks.size();
+    EXPECT_EQ(tasks, expected);
+    EXPECT_EQ(d.sim.task_count(), expected);
+    EXPECT_EQ(d.json("GET", "/_sim/state").at("tasks").to_number<std::size_t>(), expected);
+  };
+  ASSERT_EQ(d.call("POST", "/v2/groups", kTwoApps).status, 201);
+  d.tick(2);
+  check(3);
+  ASSERT_EQ(d.call("PUT", "/v2/apps/t/wc/1", R"({"instances":1})").status, 200);
+  d.tick(2);
+  check(2);
+  ASSERT_EQ(d.call("POST", "/v2/apps/t/wc/1/restart").status, 200);  // old version killed, new one launched
+  d.tick(3);
+  check(2);
+  const std::string agent = d.sim.agents().begin()->first;
+  ASSERT_EQ(d.call("DELETE", "/_sim/agents/" + agent).status, 200);
+  check(d.sim.apps().at("/t/wc/0").tasks.size() + d.sim.apps().at("/t/wc/1").tasks.size());
+  d.tick(2);  // relaunched on the other agent
+  check(2);
+  ASSERT_EQ(d.call("DELETE", "/v2/groups/t/wc").status, 200);
+  check(0);
 }
 
 TEST(SimApi, QueueFunnelCountsFirstReasonAndChainsProcessed) {
