@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <malloc.h>
 #include <sstream>
+#include <utility>
 
 namespace hmc::controller {
 
@@ -154,7 +155,9 @@ void Controller::set_acting(bool acting) {
 
 void Controller::request_observation() {
   std::lock_guard lock(mu_);
-  observe_requested_ = true;
+  // Only the first request wakes the observer: a rollout sends tens of
+  // thousands of events, and the observer keeps the flag until it observes.
+  if (std::exchange(observe_requested_, true)) return;
   observe_cv_.notify_all();
 }
 
@@ -502,8 +505,7 @@ void Controller::process(const std::string& name) {
     auto& ks = keys_[name];
     if (!snapshot_ || snapshot_->generation < ks.need_generation) {
       parked_.insert(name);
-      observe_requested_ = true;
-      observe_cv_.notify_all();
+      if (!std::exchange(observe_requested_, true)) observe_cv_.notify_all();
       return;
     }
     snap = snapshot_;
@@ -729,13 +731,17 @@ void Controller::write_status(const std::string& name, rc::TopologyStatus status
   // The worker does not wait for ZooKeeper's answer (a disk sync away): the
   // status writer sends it with the others written meanwhile. A worker that
   // deletes this status node later holds the writer first (ordered after it).
+  bool wake;
   {
     std::lock_guard lock(status_mu_);
+    // The writer waits for work or for its multi's answer; wake it only when
+    // it has something to send now.
+    wake = pending_status_.empty() && !status_batch_in_flight_;
     auto [it, fresh] = pending_status_.try_emplace(name);
     // A create not sent yet stays a create.
     it->second = PendingStatus{rc::to_json(status), fresh ? exists : it->second.exists, seq, false};
   }
-  status_cv_.notify_one();
+  if (wake) status_cv_.notify_one();
   if (hooks_.topology_status) hooks_.topology_status(name, &status);
   log::info("status", {{"topology", name},
                        {"phase", rc::to_string(status.phase)},
