@@ -67,6 +67,7 @@ class MarathonSim {
   static std::string binary_path();  // ${CMAKE_BINARY_DIR}/marathon-sim/marathon-sim
 
   int port() const { return port_; }
+  pid_t pid() const { return process_.pid(); }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
 
   // Plain HTTP helpers; the token (if configured) is sent unless `headers`

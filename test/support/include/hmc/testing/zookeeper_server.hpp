@@ -55,6 +55,7 @@ class ZooKeeperServer {
   int port() const;
   // The port the server itself listens on.
   int server_port() const { return port_; }
+  pid_t pid() const { return process_.pid(); }
   const std::string& data_dir() const { return data_dir_; }
   std::chrono::milliseconds tick_time() const { return options_.tick_time; }
   // Smallest session timeout the server grants (2 ticks).
