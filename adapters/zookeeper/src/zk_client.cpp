@@ -297,15 +297,15 @@ class RealZkClient final : public ZkClient {
     auto completion = [](int rc, const char* value, int length, const ::Stat* stat, const void* data) {
       const auto* slot = static_cast<const Slot*>(data);
       Batch& b = *slot->batch;
-      {
-        std::lock_guard lock(b.mu);
-        b.rc[slot->index] = rc;
-        if (rc == ZOK) {
-          if (value && length > 0) b.data[slot->index].assign(value, static_cast<std::size_t>(length));
-          if (stat) b.stat[slot->index] = *stat;
-        }
-        b.answered[slot->index] = 1;
+      // Notified under the lock: once the last answer is seen the caller
+      // returns and the batch (this condition variable) is gone.
+      std::lock_guard lock(b.mu);
+      b.rc[slot->index] = rc;
+      if (rc == ZOK) {
+        if (value && length > 0) b.data[slot->index].assign(value, static_cast<std::size_t>(length));
+        if (stat) b.stat[slot->index] = *stat;
       }
+      b.answered[slot->index] = 1;
       b.cv.notify_all();
     };
     for (std::size_t i = 0; i < paths.size(); ++i) {
