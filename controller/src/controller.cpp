@@ -752,6 +752,7 @@ void Controller::write_status(const std::string& name, rc::TopologyStatus status
 }
 
 constexpr std::size_t kStatusBatch = 100;
+constexpr auto kStatusAnswerTimeout = 30s;
 
 void Controller::status_writer_loop() {
   for (;;) {
@@ -762,6 +763,8 @@ void Controller::status_writer_loop() {
       });
       // Stopping: this replica no longer acts, so a write would be refused.
       if (stopping_) return;
+      if (status_batch_in_flight_ && steady_clock::now() - status_batch_sent_ > kStatusAnswerTimeout)
+        status_batch_lost();
     }
     std::unique_lock send(send_mu_);
     std::unique_lock lock(status_mu_);
@@ -778,6 +781,10 @@ void Controller::status_writer_loop() {
       if (batch.back().second.solo) break;
     }
     status_batch_in_flight_ = true;
+    const std::uint64_t id = ++status_batch_id_;
+    status_batch_sent_ = steady_clock::now();
+    status_batch_keys_.clear();
+    for (auto& [name, p] : batch) status_batch_keys_.emplace_back(name, p.seq);
     lock.unlock();
     std::vector<zk::Op> ops;
     ops.reserve(batch.size());
@@ -786,13 +793,39 @@ void Controller::status_writer_loop() {
       else ops.push_back(zk::CreateOp{status_path(name), p.json, zk::CreateMode::persistent});
     }
     ++status_writes_in_flight_;
-    fenced_multi_async(std::move(ops), [this, batch = std::move(batch)](Result<void> r) mutable {
-      status_batch_done(std::move(batch), std::move(r));
+    fenced_multi_async(std::move(ops), [this, id, batch = std::move(batch)](Result<void> r) mutable {
+      status_batch_done(id, std::move(batch), std::move(r));
     });
   }
 }
 
-void Controller::status_batch_done(std::vector<std::pair<std::string, PendingStatus>> batch, Result<void> r) {
+void Controller::status_batch_lost() {
+  log::warn("no answer to a status write; writing those statuses again",
+            {{"statuses", std::to_string(status_batch_keys_.size())}});
+  std::vector<std::string> retry;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [name, seq] : status_batch_keys_) {
+      auto& ks = keys_[name];
+      if (ks.status_seq != seq) continue;
+      ks.status_dirty = true;
+      retry.push_back(name);
+    }
+  }
+  status_batch_keys_.clear();
+  status_batch_in_flight_ = false;  // a late answer to it is ignored (its id is old)
+  for (auto& n : retry) queue_.add_rate_limited(n);
+}
+
+void Controller::status_batch_done(std::uint64_t id, std::vector<std::pair<std::string, PendingStatus>> batch,
+                                   Result<void> r) {
+  {
+    std::lock_guard lock(status_mu_);
+    if (id != status_batch_id_ || !status_batch_in_flight_) {
+      --status_writes_in_flight_;
+      return;  // answered after it was given up
+    }
+  }
   std::vector<std::string> retry;
   if (!r) {
     const ErrorKind kind = r.error().kind;

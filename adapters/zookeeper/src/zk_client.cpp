@@ -141,6 +141,7 @@ void set_up_library_logging() {
 void ignore_auth_completion(int, const void*) {}
 
 constexpr int kResolutionDelayMs = 60'000;
+constexpr std::chrono::seconds kAsyncDrain{5};  // at most, when the client is destroyed
 void ignore_session_event(zhandle_t*, int, int, const char*, void*) {}
 
 class RealZkClient;
@@ -183,6 +184,13 @@ class RealZkClient final : public ZkClient {
   }
 
   ~RealZkClient() override {
+    {
+      // Closing the handle drops answers still on their way (the library
+      // stops its threads first): give multi_async requests in flight a
+      // moment to be answered.
+      std::unique_lock lock(mu_);
+      cv_.wait_for(lock, kAsyncDrain, [this] { return async_in_flight_ == 0; });
+    }
     {
       std::lock_guard lock(mu_);
       stopping_ = true;
@@ -484,11 +492,25 @@ class RealZkClient final : public ZkClient {
     auto completion = [](int rc, const void* data) {
       std::unique_ptr<MultiRequest> r(static_cast<MultiRequest*>(const_cast<void*>(data)));
       auto result = r->outcome(rc);
-      r->client->options_.dispatch([done = std::move(r->done), result = std::move(result)] { done(result); });
+      RealZkClient* client = r->client;
+      client->options_.dispatch([done = std::move(r->done), result = std::move(result)] { done(result); });
+      {
+        std::lock_guard lock(client->mu_);
+        --client->async_in_flight_;
+      }
+      client->cv_.notify_all();
     };
+    {
+      std::lock_guard lock(mu_);
+      ++async_in_flight_;
+    }
     const int rc = zoo_amulti(handle->zh, static_cast<int>(req->ops.size()), req->c_ops.data(), req->results.data(),
                               completion, req.get());
     if (rc != ZOK) {
+      {
+        std::lock_guard lock(mu_);
+        --async_in_flight_;
+      }
       auto error = req->outcome(rc);
       options_.dispatch([done = std::move(req->done), error] { done(error); });
       return;
@@ -719,6 +741,7 @@ class RealZkClient final : public ZkClient {
   SessionListener listener_;
   std::uint64_t next_watch_id_ = 1;
   std::map<std::uint64_t, WatchEntry> watches_;
+  int async_in_flight_ = 0;  // multi_async requests sent, not answered (under mu_)
   std::thread session_thread_;
 };
 

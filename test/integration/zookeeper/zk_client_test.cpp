@@ -409,8 +409,10 @@ TEST_F(ZkClientTest, MultiAsyncOutstandingAtCloseStillAnswers) {
     ASSERT_TRUE(c);
     for (int i = 0; i < 50; ++i)
       c->multi_async({zk::CreateOp{"/closing" + std::to_string(i), ""}}, [&](hmc::Result<void>) { ++answered; });
-  }  // the client closes with requests possibly in flight
+  }  // the client waits for the answers still on their way, then closes
   EXPECT_EQ(answered.load(), 50);
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(answered.load(), 50);  // nothing runs after the client is gone
 }
 
 TEST_F(ZkClientTest, EnsurePathAndRemoveRecursive) {

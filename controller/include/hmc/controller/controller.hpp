@@ -178,7 +178,9 @@ class Controller {
     bool solo = false;        // its batch failed: sent alone to find the culprit
   };
   void status_writer_loop();
-  void status_batch_done(std::vector<std::pair<std::string, PendingStatus>> batch, Result<void> r);
+  void status_batch_done(std::uint64_t id, std::vector<std::pair<std::string, PendingStatus>> batch,
+                         Result<void> r);
+  void status_batch_lost();  // status_mu_ held
   // Drops a status write not sent yet; while held, nothing is sent, so a
   // delete of the status node issued under it comes after every write sent.
   std::unique_lock<std::mutex> hold_status_writes(const std::string& name);
@@ -187,6 +189,12 @@ class Controller {
   std::condition_variable status_cv_;
   std::map<std::string, PendingStatus> pending_status_;
   bool status_batch_in_flight_ = false;
+  // The multi in flight: its id, when it left and whose statuses it carries.
+  // An answer lost with a closed session handle would otherwise stop the
+  // writer for good: after kStatusAnswerTimeout the batch counts as failed.
+  std::uint64_t status_batch_id_ = 0;
+  std::chrono::steady_clock::time_point status_batch_sent_{};
+  std::vector<std::pair<std::string, std::uint64_t>> status_batch_keys_;  // name, seq
   std::thread status_writer_;
   std::atomic<int> status_writes_in_flight_{0};
   // Answers to asynchronous writes may come after this object is gone (a

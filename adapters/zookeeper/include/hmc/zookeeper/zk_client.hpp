@@ -103,8 +103,10 @@ class ZkClient {
   // multi() without waiting for the answer: `done` runs later on the
   // client's dispatcher (where it may call the blocking methods). Requests of
   // one session are applied in the order they were sent, so a later
-  // blocking call sees this one applied (or failed). The default
-  // implementation calls multi() and then `done`.
+  // blocking call sees this one applied (or failed). Destroying the client
+  // waits up to 5 s for answers still on their way; one that has not come
+  // by then is dropped (`done` never runs). The default implementation
+  // calls multi() and then `done`.
   virtual void multi_async(std::vector<Op> ops, std::function<void(Result<void>)> done);
 
   // Creates `path` and its missing parents (persistent, empty data). Idempotent.
