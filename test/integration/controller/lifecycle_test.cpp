@@ -184,14 +184,18 @@ TEST(Lifecycle, SurvivesAZooKeeperRestart) {
 }
 
 TEST(Lifecycle, RebuildsWatchesAfterSessionExpiry) {
-  ControllerRig rig;
+  RigOptions o;
+  o.zk_network_control = true;
+  ControllerRig rig(o);
   submit(rig, "pre", 1);
   ASSERT_TRUE(rig.wait_phase("pre", Phase::Running)) << rig.describe("pre");
-  // Freeze the server longer than the controller's 4 s session timeout: its
-  // session expires; the test's own client has a longer timeout.
-  rig.zookeeper().pause();
-  std::this_thread::sleep_for(6s);
-  rig.zookeeper().resume();
+  // Cut the network longer than the controller's 4 s session timeout: the
+  // server expires its session (a frozen server instead races the expiry
+  // against the client's reconnection); the test's own client has a 10 s
+  // timeout and keeps its session.
+  rig.zookeeper().drop_network();
+  std::this_thread::sleep_for(7s);
+  rig.zookeeper().restore_network();
   ASSERT_TRUE(wait_until([&] { return rig.controller_log().find("expired") != std::string::npos; }, 30s))
       << rig.controller_log();
   submit(rig, "post", 1);

@@ -11,7 +11,9 @@ namespace json = boost::json;
 using namespace std::chrono_literals;
 
 ControllerRig::ControllerRig(RigOptions options) : options_(std::move(options)) {
-  zk_ = std::make_unique<ZooKeeperServer>();
+  ZooKeeperServerOptions zo_server;
+  zo_server.network_control = options_.zk_network_control;
+  zk_ = std::make_unique<ZooKeeperServer>(zo_server);
   MarathonSimOptions so;
   so.extra_args = options_.sim_args;
   so.offer_period = "100ms";

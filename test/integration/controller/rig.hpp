@@ -20,6 +20,9 @@ struct RigOptions {
   std::vector<std::string> sim_args;         // e.g. agents
   std::vector<std::string> controller_args;  // extra flags
   bool start_controller = true;
+  // Clients reach ZooKeeper through a relay that zookeeper().drop_network()
+  // cuts (a partition: sessions expire on the server's own schedule).
+  bool zk_network_control = false;
 };
 
 class ControllerRig {
