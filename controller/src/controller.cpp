@@ -806,9 +806,9 @@ void Controller::status_batch_lost() {
   {
     std::lock_guard lock(mu_);
     for (auto& [name, seq] : status_batch_keys_) {
-      auto& ks = keys_[name];
-      if (ks.status_seq != seq) continue;
-      ks.status_dirty = true;
+      auto it = keys_.find(name);
+      if (it == keys_.end() || it->second.status_seq != seq) continue;  // forgotten, or a newer status
+      it->second.status_dirty = true;
       retry.push_back(name);
     }
   }
@@ -840,8 +840,9 @@ void Controller::status_batch_done(std::uint64_t id, std::vector<std::pair<std::
       log::warn("cannot write status", {{"topology", batch.front().first}, {"error", r.error().message}});
       std::lock_guard lock(mu_);
       for (auto& [n, q] : batch) {
-        auto& ks = keys_[n];
-        if (ks.status_seq != q.seq) continue;  // a newer status is on its way
+        auto found = keys_.find(n);
+        if (found == keys_.end() || found->second.status_seq != q.seq) continue;  // forgotten, or newer on its way
+        auto& ks = found->second;
         // Written again by the next reconcile, with the existence our cache
         // had wrong corrected (a node removed or made by someone else).
         ks.status_dirty = true;

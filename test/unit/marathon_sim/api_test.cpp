@@ -214,12 +214,18 @@ std::set<std::uint32_t> used_ports(const Simulator& sim, const std::string& app)
   return out;
 }
 
-TEST(SimApi, DynamicPortsAreLowestFreeFirstAndReused) {
-  SimDriver d(deterministic_options({"cpus=100,mem=100000,disk=100000,ports=500-503;1000-1009"}));
-  const char* app = R"({"id":"p","cmd":"sleep 1","cpus":0.1,"mem":16,"instances":3,
-                        "portDefinitions":[{"port":0},{"port":0}]})";
+// App /p of `instances` tasks with two dynamic host ports each, on one agent
+// with these port ranges; placed and running.
+void run_two_port_app(SimDriver& d, int instances) {
+  const std::string app = R"({"id":"p","cmd":"sleep 1","cpus":0.1,"mem":16,"instances":)" +
+                          std::to_string(instances) + R"(,"portDefinitions":[{"port":0},{"port":0}]})";
   ASSERT_EQ(d.call("POST", "/v2/apps", app).status, 201);
   d.tick(2);
+}
+
+TEST(SimApi, DynamicPortsAreLowestFreeFirstAndReused) {
+  SimDriver d(deterministic_options({"cpus=100,mem=100000,disk=100000,ports=500-503;1000-1009"}));
+  run_two_port_app(d, 3);
   const std::set<std::uint32_t> first{500, 501, 502, 503, 1000, 1001};
   EXPECT_EQ(used_ports(d.sim, "/p"), first);
   ASSERT_EQ(d.call("PUT", "/v2/apps/p", R"({"instances":1})").status, 200);
@@ -233,10 +239,7 @@ TEST(SimApi, DynamicPortsAreLowestFreeFirstAndReused) {
 
 TEST(SimApi, DynamicPortsFollowRangesGivenOutOfOrder) {
   SimDriver d(deterministic_options({"cpus=100,mem=100000,disk=100000,ports=1000-1002;500-501"}));
-  const char* app = R"({"id":"p","cmd":"sleep 1","cpus":0.1,"mem":16,"instances":2,
-                        "portDefinitions":[{"port":0},{"port":0}]})";
-  ASSERT_EQ(d.call("POST", "/v2/apps", app).status, 201);
-  d.tick(2);
+  run_two_port_app(d, 2);
   EXPECT_EQ(used_ports(d.sim, "/p"), (std::set<std::uint32_t>{1000, 1001, 1002, 500}));
 }
 
