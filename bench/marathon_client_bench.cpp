@@ -1,5 +1,5 @@
-// Throughput of the Marathon client (keep-alive pool, coroutines on one I/O
-// thread, JSON parsing) against the in-process Beast test server.
+// Throughput of the Marathon client (keep-alive pool, requests on the callers'
+// threads, JSON parsing) against the in-process Beast test server.
 //   marathon_client_bench [seconds per scenario, default 3]
 // Each observation is three requests (groups, deployments, queue).
 #include "hmc/marathon/marathon_client.hpp"

@@ -1,9 +1,12 @@
 // The Marathon client on Boost.Beast: the only translation unit of the adapter
 // that includes Asio and Beast.
 //
-// One io_context runs on the client's own thread; every blocking method
-// co_spawns a coroutine onto it and waits for the result. All pool state is
-// touched only from that thread, so it needs no lock.
+// A request runs on its caller's thread: it takes a keep-alive connection
+// from the pool, writes and reads with Beast's blocking calls, and a deadline
+// watch shuts the socket down if the answer is late. Only what needs the
+// reactor runs on the client's own io_context thread: resolving and
+// connecting (with the TLS handshake), and the event stream. A request thus
+// costs its two socket calls, not a hand-off to another thread and back.
 
 #include "hmc/common/thread_name.hpp"
 #include "hmc/marathon/marathon_client.hpp"
@@ -27,8 +30,11 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
+#include <sys/socket.h>
+
 #include <algorithm>
-#include <deque>
+#include <atomic>
+#include <condition_variable>
 #include <exception>
 #include <fstream>
 #include <future>
@@ -112,6 +118,95 @@ bool looks_like_dead_connection(const beast::error_code& ec) {
          ec == asio::error::connection_aborted || ec == asio::error::not_connected;
 }
 
+// Deadlines of the exchanges blocked on callers' threads. A socket whose
+// deadline passes is shut down, which ends its blocked read or write. At most
+// one entry per open connection, so a vector scanned in full is enough; the
+// thread sleeps until the earliest deadline and is woken only when an entry
+// comes due sooner than that (all requests share one timeout, so rarely).
+class DeadlineWatch {
+ public:
+  DeadlineWatch() : thread_([this] { run(); }) {}
+  ~DeadlineWatch() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+  std::uint64_t arm(int fd, SteadyTime deadline) {
+    std::lock_guard lock(mu_);
+    const std::uint64_t ticket = ++last_ticket_;
+    if (closed_) {
+      ::shutdown(fd, SHUT_RDWR);
+      return ticket;  // never armed: disarm says it fired
+    }
+    armed_.push_back(Entry{ticket, fd, deadline});
+    if (deadline < wake_at_) cv_.notify_one();
+    return ticket;
+  }
+
+  // False when the deadline fired first (the socket is shut down).
+  bool disarm(std::uint64_t ticket) {
+    std::lock_guard lock(mu_);
+    auto it = std::find_if(armed_.begin(), armed_.end(), [&](const Entry& e) { return e.ticket == ticket; });
+    if (it == armed_.end()) return false;
+    *it = armed_.back();
+    armed_.pop_back();
+    return true;
+  }
+
+  // Shuts every armed socket down now, and any armed later (the client is closing).
+  void fire_all() {
+    std::lock_guard lock(mu_);
+    closed_ = true;
+    for (auto& e : armed_) ::shutdown(e.fd, SHUT_RDWR);
+    armed_.clear();
+  }
+
+ private:
+  struct Entry {
+    std::uint64_t ticket;
+    int fd;
+    SteadyTime deadline;
+  };
+
+  void run() {
+    name_this_thread("hmc-marathon-dl");
+    std::unique_lock lock(mu_);
+    while (!stopping_) {
+      const auto now = std::chrono::steady_clock::now();
+      wake_at_ = SteadyTime::max();
+      for (std::size_t i = 0; i < armed_.size();) {
+        if (armed_[i].deadline <= now) {
+          // The fd stays open until its owner disarms, so this is its socket.
+          ::shutdown(armed_[i].fd, SHUT_RDWR);
+          armed_[i] = armed_.back();
+          armed_.pop_back();
+        } else {
+          wake_at_ = std::min(wake_at_, armed_[i].deadline);
+          ++i;
+        }
+      }
+      if (wake_at_ == SteadyTime::max()) {
+        cv_.wait(lock);
+      } else {
+        cv_.wait_until(lock, wake_at_);
+      }
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Entry> armed_;
+  std::uint64_t last_ticket_ = 0;
+  SteadyTime wake_at_ = SteadyTime::max();
+  bool closed_ = false;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
 class BeastMarathonClient final : public MarathonClient {
  public:
   BeastMarathonClient(MarathonOptions options, detail::BaseUrl url, std::unique_ptr<ssl::context> tls)
@@ -133,7 +228,19 @@ class BeastMarathonClient final : public MarathonClient {
   }
 
   ~BeastMarathonClient() override {
-    asio::post(ioc_, [this] { stop_all(); });
+    {
+      std::lock_guard lock(pool_mu_);
+      stopping_ = true;
+    }
+    pool_cv_.notify_all();
+    deadlines_.fire_all();  // requests in flight end now, as "client shut down"
+    {
+      std::unique_lock lock(pool_mu_);
+      pool_cv_.wait(lock, [&] { return active_calls_ == 0; });
+      for (auto& c : idle_) c->close();
+      idle_.clear();
+    }
+    asio::post(ioc_, [this] { stop_events(); });
     work_.reset();
     thread_.join();
   }
@@ -248,7 +355,7 @@ class BeastMarathonClient final : public MarathonClient {
     return detail::parse_change_result(r->body, r->deployment_header);
   }
 
-  // Blocks the calling thread until the coroutine on the client's thread ends.
+  // Runs the request on the calling thread (see the top of the file).
   Result<HttpOutcome> call(http::verb method, std::string target, std::string route,
                            std::optional<std::string> body = std::nullopt) {
     if (ioc_.get_executor().running_in_this_thread()) {
@@ -256,16 +363,15 @@ class BeastMarathonClient final : public MarathonClient {
                         "blocking Marathon call from the client's own thread (an event callback)");
     }
     HttpRequest request{method, std::move(target), std::move(route), std::move(body)};
-    std::promise<HttpOutcome> done;
-    auto result = done.get_future();
-    asio::co_spawn(ioc_, perform(std::move(request)), [&done](std::exception_ptr e, HttpOutcome outcome) {
-      if (e) {
-        outcome = HttpOutcome{};
-        outcome.error = make_error(ErrorSource::marathon, ErrorKind::internal, "request failed unexpectedly");
-      }
-      done.set_value(std::move(outcome));
-    });
-    HttpOutcome outcome = result.get();
+    {
+      std::lock_guard lock(pool_mu_);
+      ++active_calls_;
+    }
+    HttpOutcome outcome = perform(request);
+    {
+      std::lock_guard lock(pool_mu_);
+      if (--active_calls_ == 0 && stopping_) pool_cv_.notify_all();
+    }
     if (outcome.error) return *outcome.error;
     return outcome;
   }
@@ -291,10 +397,10 @@ class BeastMarathonClient final : public MarathonClient {
     return std::string(http::to_string(r.method)) + " " + path;
   }
 
-  asio::awaitable<HttpOutcome> perform(HttpRequest r) {
+  HttpOutcome perform(const HttpRequest& r) {
     const auto start = std::chrono::steady_clock::now();
     const SteadyTime deadline = start + options_.request_timeout;
-    HttpOutcome out = co_await attempt(r, deadline);
+    HttpOutcome out = attempt(r, deadline);
     RequestObserver observer;
     {
       std::lock_guard lock(observer_mutex_);
@@ -305,51 +411,44 @@ class BeastMarathonClient final : public MarathonClient {
                            std::chrono::steady_clock::now() - start};
       observer(record);
     }
-    co_return out;
+    return out;
   }
 
-  asio::awaitable<HttpOutcome> attempt(const HttpRequest& r, SteadyTime deadline) {
+  HttpOutcome attempt(const HttpRequest& r, SteadyTime deadline) {
     HttpOutcome out;
     auto req = make_request(r);
     const std::string what = describe(r);
     for (int attempt_no = 0;; ++attempt_no) {
       bool reused = false;
-      std::unique_ptr<Connection> conn = co_await acquire(deadline, attempt_no > 0, reused);
+      std::unique_ptr<Connection> conn = acquire(deadline, attempt_no > 0, reused);
       if (!conn) {
         out.error = stopping_ ? make_error(ErrorSource::marathon, ErrorKind::cancelled, what + ": client shut down")
                               : unavailable(what + ": no free connection before the deadline");
-        co_return out;
+        return out;
       }
       if (!conn->connected) {
-        if (auto e = co_await connect(*conn, deadline)) {
+        if (auto e = connect_on_io_thread(*conn, deadline)) {
           release(std::move(conn), false);
           out.error = std::move(*e);
           out.error->message = what + ": " + out.error->message;
-          co_return out;
+          return out;
         }
       }
-      // Not a conditional expression: GCC 12 double-destroys co_await
-      // temporaries in the arms of ?:.
-      Exchange ex;
-      if (conn->tls) {
-        ex = co_await exchange(*conn->tls, *conn, req, deadline);
-      } else {
-        ex = co_await exchange(*conn->plain, *conn, req, deadline);
-      }
+      Exchange ex = conn->tls ? exchange(*conn->tls, *conn, req, deadline) : exchange(*conn->plain, *conn, req, deadline);
       if (ex.ec) {
         release(std::move(conn), false);
         const bool retry = reused && attempt_no == 0 && is_idempotent(r.method) && !ex.got_response_bytes &&
                            looks_like_dead_connection(ex.ec) && !stopping_;
         if (retry) continue;
         out.error = transport_error(what, ex.ec);
-        co_return out;
+        return out;
       }
       const bool keep = ex.response.keep_alive();
       out.status = static_cast<int>(ex.response.result_int());
       out.deployment_header = std::string(ex.response["Marathon-Deployment-Id"]);
       out.body = std::move(ex.response.body());
       release(std::move(conn), keep);
-      co_return out;
+      return out;
     }
   }
 
@@ -378,42 +477,57 @@ class BeastMarathonClient final : public MarathonClient {
 
   // An idle pooled connection, else a new one while under max_connections,
   // else waits for a release until the deadline. `fresh` skips idle ones.
-  asio::awaitable<std::unique_ptr<Connection>> acquire(SteadyTime deadline, bool fresh, bool& reused) {
+  std::unique_ptr<Connection> acquire(SteadyTime deadline, bool fresh, bool& reused) {
+    std::unique_ptr<Connection> stale;
+    std::unique_lock lock(pool_mu_);
     for (;;) {
-      if (stopping_) co_return nullptr;
+      if (stopping_) return nullptr;
       if (!idle_.empty()) {
         std::unique_ptr<Connection> c = std::move(idle_.back());
         idle_.pop_back();
         if (!fresh) {
           reused = true;
-          co_return c;
+          return c;
         }
-        c->close();
-        co_return new_connection();
+        stale = std::move(c);  // still counted in open_: the new one takes its place
+        break;
       }
       if (open_ < options_.max_connections) {
         ++open_;
-        co_return new_connection();
+        break;
       }
-      asio::steady_timer wait(ioc_, deadline);
-      waiters_.push_back(&wait);
-      auto [ec] = co_await wait.async_wait(use_nothrow);
-      std::erase(waiters_, &wait);
-      if (!ec) co_return nullptr;  // the deadline passed, nothing was released
+      if (pool_cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
+          open_ >= options_.max_connections)
+        return nullptr;  // the deadline passed, nothing was released
     }
+    lock.unlock();
+    if (stale) stale->close();
+    return new_connection();
   }
 
   void release(std::unique_ptr<Connection> c, bool reusable) {
-    if (reusable && !stopping_) {
-      idle_.push_back(std::move(c));
-    } else {
-      c->close();
-      --open_;
+    {
+      std::lock_guard lock(pool_mu_);
+      if (reusable && !stopping_) {
+        idle_.push_back(std::move(c));
+      } else {
+        --open_;
+      }
     }
-    if (!waiters_.empty()) {
-      waiters_.front()->cancel();
-      waiters_.pop_front();
-    }
+    if (c) c->close();
+    pool_cv_.notify_one();
+  }
+
+  // Resolving, connecting and the TLS handshake run on the client's thread;
+  // the caller waits for them.
+  std::optional<Error> connect_on_io_thread(Connection& c, SteadyTime deadline) {
+    std::promise<std::optional<Error>> done;
+    auto result = done.get_future();
+    asio::co_spawn(ioc_, connect(c, deadline), [&done](std::exception_ptr e, std::optional<Error> error) {
+      if (e) error = make_error(ErrorSource::marathon, ErrorKind::internal, "connecting failed unexpectedly");
+      done.set_value(std::move(error));
+    });
+    return result.get();
   }
 
   asio::awaitable<std::optional<Error>> connect(Connection& c, SteadyTime deadline) {
@@ -456,29 +570,24 @@ class BeastMarathonClient final : public MarathonClient {
     co_return std::nullopt;
   }
 
+  // One request and its answer with Beast's blocking calls, on the caller's
+  // thread; the deadline watch ends a blocked call by shutting the socket.
   template <class Stream>
-  asio::awaitable<Exchange> exchange(Stream& stream, Connection& c, http::request<http::string_body>& req,
-                                     SteadyTime deadline) {
+  Exchange exchange(Stream& stream, Connection& c, http::request<http::string_body>& req, SteadyTime deadline) {
     Exchange ex;
-    beast::get_lowest_layer(stream).expires_at(deadline);
-    auto [wec, written] = co_await http::async_write(stream, req, use_nothrow);
-    (void)written;
-    if (wec) {
-      ex.ec = wec;
-      co_return ex;
-    }
+    const std::uint64_t ticket = deadlines_.arm(c.lowest().socket().native_handle(), deadline);
     http::response_parser<http::string_body> parser;
     parser.body_limit(kBodyLimit);
-    beast::get_lowest_layer(stream).expires_at(deadline);
-    auto [rec, read] = co_await http::async_read(stream, c.buffer, parser, use_nothrow);
-    (void)read;
-    ex.got_response_bytes = parser.got_some();
-    if (rec) {
-      ex.ec = rec;
-      co_return ex;
+    http::write(stream, req, ex.ec);
+    if (!ex.ec) {
+      http::read(stream, c.buffer, parser, ex.ec);
+      ex.got_response_bytes = parser.got_some();
     }
-    ex.response = parser.release();
-    co_return ex;
+    if (!deadlines_.disarm(ticket)) {
+      ex.ec = stopping_ ? beast::error_code(asio::error::operation_aborted) : beast::error_code(beast::error::timeout);
+    }
+    if (!ex.ec) ex.response = parser.release();
+    return ex;
   }
 
   asio::awaitable<void> run_events(std::shared_ptr<Subscription> sub) {
@@ -581,21 +690,15 @@ class BeastMarathonClient final : public MarathonClient {
     co_return true;
   }
 
-  // Runs on the client's thread: cancels every pending operation so that
-  // io_context::run() returns once the coroutines have unwound.
-  void stop_all() {
-    stopping_ = true;
+  // Runs on the client's thread: cancels the event streams so that
+  // io_context::run() returns once their coroutines have unwound.
+  void stop_events() {
     for (auto& sub : subscriptions_) {
       if (sub->active != nullptr) {
         sub->active->lowest().cancel();
       }
       if (sub->backoff) sub->backoff->cancel();
     }
-    for (auto& c : idle_) c->close();
-    open_ -= static_cast<int>(idle_.size());
-    idle_.clear();
-    for (auto* w : waiters_) w->cancel();
-    waiters_.clear();
   }
 
   MarathonOptions options_;
@@ -606,12 +709,18 @@ class BeastMarathonClient final : public MarathonClient {
   asio::io_context ioc_{1};
   asio::executor_work_guard<asio::io_context::executor_type> work_;
 
-  // Touched only on the client's thread.
+  std::atomic<bool> stopping_{false};
+
+  // The pool, shared by the callers' threads.
+  std::mutex pool_mu_;
+  std::condition_variable pool_cv_;  // a connection released; the last call ended while stopping
   std::vector<std::unique_ptr<Connection>> idle_;
   int open_ = 0;
-  std::deque<asio::steady_timer*> waiters_;
+  int active_calls_ = 0;
+  DeadlineWatch deadlines_;
+
+  // Touched only on the client's thread.
   std::vector<std::shared_ptr<Subscription>> subscriptions_;
-  bool stopping_ = false;
 
   std::mutex observer_mutex_;
   RequestObserver observer_;

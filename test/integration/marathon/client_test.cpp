@@ -228,6 +228,47 @@ TEST(MarathonClient, ConcurrentCallersShareAtMostMaxConnections) {
   EXPECT_LE(server.accepted(), 2);
 }
 
+// Requests block on their callers' threads; a late answer is cut off at each
+// request's own deadline, whatever the others are doing, and the pool's
+// connections come back for the next requests.
+TEST(MarathonClient, ConcurrentRequestsTimeOutOnTheirOwnDeadlines) {
+  TestServer server([](const RecordedRequest& r) { return marathon_like(r); });
+  server.set_slow_delay(3000ms);
+  MarathonOptions options;
+  options.request_timeout = 300ms;
+  options.max_connections = 3;
+  auto client = client_for(server.url(), options);
+  server.fail_all(Fault::slow_response);
+  std::vector<std::thread> threads;
+  std::atomic<int> timed_out{0};
+  std::atomic<long long> slowest_ms{0};
+  for (int t = 0; t < 6; ++t) {
+    threads.emplace_back([&] {
+      const auto start = std::chrono::steady_clock::now();
+      auto r = client->create_group(R"({"id":"/heron/topologies/wc"})");
+      const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+      long long seen = slowest_ms.load();
+      while (took.count() > seen && !slowest_ms.compare_exchange_weak(seen, took.count())) {
+      }
+      if (!r && r.error().kind == ErrorKind::unavailable &&
+          (r.error().message.find("timed out") != std::string::npos ||
+           r.error().message.find("no free connection before the deadline") != std::string::npos))
+        ++timed_out;
+    });
+  }
+  for (auto& t : threads) t.join();
+  // Three at a time on three connections: three time out; the other three
+  // wait for a connection and give up at the same deadline (or get one
+  // released just then and time out right after).
+  EXPECT_EQ(timed_out.load(), 6);
+  EXPECT_LT(slowest_ms.load(), 2500) << "a request outlived its deadline";
+  server.clear_faults();
+  for (int i = 0; i < 6; ++i) {
+    auto r = client->observe("/heron/topologies");
+    EXPECT_TRUE(r) << r.error().message;
+  }
+}
+
 TEST(MarathonClient, ConnectionRefusedIsUnavailable) {
   const int port = hmc::testing::free_port();
   auto client = client_for("http://127.0.0.1:" + std::to_string(port));
