@@ -712,6 +712,9 @@ Result<void> Controller::apply(const std::string& name, const rc::Action& action
       action);
 }
 
+constexpr std::size_t kStatusBatch = 100;
+constexpr auto kStatusAnswerTimeout = 30s;
+
 void Controller::write_status(const std::string& name, rc::TopologyStatus status) {
   status.name = name;
   status.leader = options_.identity;
@@ -734,10 +737,11 @@ void Controller::write_status(const std::string& name, rc::TopologyStatus status
   bool wake;
   {
     std::lock_guard lock(status_mu_);
-    // The writer waits for work or for its multi's answer; wake it only when
-    // it has something to send now.
-    wake = pending_status_.empty() && !status_batch_in_flight_;
+    // The writer waits for work, for more work (status_write_delay) or for
+    // its multi's answer; wake it when there is work, or a full batch.
+    if (pending_status_.empty()) pending_since_ = steady_clock::now();
     auto [it, fresh] = pending_status_.try_emplace(name);
+    wake = !status_batch_in_flight_ && (pending_status_.size() == 1 || pending_status_.size() == kStatusBatch);
     // A create not sent yet stays a create.
     it->second = PendingStatus{rc::to_json(status), fresh ? exists : it->second.exists, seq, false};
   }
@@ -751,9 +755,6 @@ void Controller::write_status(const std::string& name, rc::TopologyStatus status
   publish_phase_counts();
 }
 
-constexpr std::size_t kStatusBatch = 100;
-constexpr auto kStatusAnswerTimeout = 30s;
-
 void Controller::status_writer_loop() {
   for (;;) {
     {
@@ -761,6 +762,18 @@ void Controller::status_writer_loop() {
       status_cv_.wait_for(lock, 200ms, [&] {
         return stopping_ || (!pending_status_.empty() && !status_batch_in_flight_);
       });
+      // More statuses share the multi: wait for a full batch, at most
+      // status_write_delay after the oldest pending one.
+      while (!stopping_ && !status_batch_in_flight_ && !pending_status_.empty() &&
+             pending_status_.size() < kStatusBatch &&
+             status_cv_.wait_until(lock, pending_since_ + options_.status_write_delay) != std::cv_status::timeout) {
+      }
+      // Marathon first: while topologies wait for a worker, so do statuses
+      // (at most max_status_deferral after the oldest pending one).
+      while (!stopping_ && !status_batch_in_flight_ && !pending_status_.empty() && queue_.depth() > 0 &&
+             steady_clock::now() < pending_since_ + options_.max_status_deferral) {
+        status_cv_.wait_for(lock, 10ms);
+      }
       // Stopping: this replica no longer acts, so a write would be refused.
       if (stopping_) return;
       if (status_batch_in_flight_ && steady_clock::now() - status_batch_sent_ > kStatusAnswerTimeout)

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <thread>
 
 namespace hmc::testing {
 
@@ -258,7 +259,10 @@ Result<reconciler::MarathonSnapshot> FakeMarathon::observe(const std::string& gr
   return snapshot;
 }
 
+void FakeMarathon::set_create_delay(std::chrono::milliseconds delay) { create_delay_ms_ = delay.count(); }
+
 Result<marathon::ChangeResult> FakeMarathon::create_group(const std::string& body) {
+  if (const auto d = create_delay_ms_.load()) std::this_thread::sleep_for(std::chrono::milliseconds{d});
   std::lock_guard lock(mutex_);
   Call call{"create_group", {}, body, false, 0};
   if (auto e = take_failure("create_group")) {

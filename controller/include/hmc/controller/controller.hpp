@@ -46,6 +46,13 @@ struct ControllerOptions {
   std::chrono::milliseconds observe_retry = 1s;            // after a failed observation
   std::chrono::milliseconds max_observe_deferral = 30s;    // an observation waits this long at most for queued writes
   std::chrono::milliseconds offer_window = 10min;          // largest-offer history
+  // A status waits this long at most for others to share its ZooKeeper
+  // multi (one transaction, one disk sync); a full batch goes at once.
+  std::chrono::milliseconds status_write_delay = 50ms;
+  // Statuses wait this long at most while topologies are queued for a worker:
+  // a mass submit reaches Marathon first (reads of desired nodes queue behind
+  // this session's writes on the server, and each write is a disk sync).
+  std::chrono::milliseconds max_status_deferral = 10s;
   WorkQueueOptions queue;
   std::string identity;  // this replica's name, written into status
   bool leader_election = true;  // only the elected replica acts (<root>/election)
@@ -188,6 +195,7 @@ class Controller {
   std::mutex status_mu_;  // pending_status_, status_batch_in_flight_
   std::condition_variable status_cv_;
   std::map<std::string, PendingStatus> pending_status_;
+  std::chrono::steady_clock::time_point pending_since_{};  // the oldest pending status
   bool status_batch_in_flight_ = false;
   // The multi in flight: its id, when it left and whose statuses it carries.
   // An answer lost with a closed session handle would otherwise stop the

@@ -10,6 +10,8 @@
 #include "hmc/common/clock.hpp"
 #include "hmc/marathon/marathon_client.hpp"
 
+#include <atomic>
+#include <chrono>
 #include <deque>
 #include <functional>
 #include <map>
@@ -66,6 +68,9 @@ class FakeMarathon final : public marathon::MarathonClient {
   void set_queue(std::vector<reconciler::QueueEntry> queue);
   void set_info(std::string body);
 
+  // Each create_group takes this long (outside the lock), as a busy Marathon would.
+  void set_create_delay(std::chrono::milliseconds delay);
+
   // ----- Failures -----
   // The next `times` calls of `method` (names as in Call) fail with `error`.
   void fail_next(const std::string& method, Error error, int times = 1);
@@ -84,6 +89,7 @@ class FakeMarathon final : public marathon::MarathonClient {
   int subscriber_count() const;
 
  private:
+  std::atomic<std::int64_t> create_delay_ms_{0};
   struct Failure {
     Error error;
     int remaining = 0;  // < 0: always
