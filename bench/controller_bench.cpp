@@ -165,33 +165,6 @@ hmc::reconciler::ReconcilerConfig reconciler_config(const std::string& zk_connec
   return rc;
 }
 
-double run_floor(int n, int concurrency) {
-  MarathonSim sim(sim_options(n));
-  const auto rc = reconciler_config("127.0.0.1:2181");
-  std::vector<std::string> bodies;
-  bodies.reserve(static_cast<std::size_t>(n));
-  for (int i = 0; i < n; ++i) {
-    auto t = hmc::reconciler::parse_desired(spec_json(name_of(i)));
-    if (!t) throw std::runtime_error("spec does not parse");
-    bodies.push_back(hmc::reconciler::build_group_json(rc, *t, 1));
-  }
-  std::atomic<int> next{0}, failed{0};
-  const auto t0 = steady::now();
-  std::vector<std::thread> threads;
-  for (int c = 0; c < concurrency; ++c)
-    threads.emplace_back([&] {
-      Connection conn(sim.port());
-      for (int i; (i = next++) < n;)
-        if (conn.post("/v2/groups", bodies[static_cast<std::size_t>(i)]) / 100 != 2) ++failed;
-    });
-  for (auto& t : threads) t.join();
-  const double posted = ms(steady::now() - t0);
-  const double all = wait_all_running(sim, 2L * n, t0, std::chrono::seconds{600});
-  std::printf("floor: %d POSTs over %d connections in %.0f ms (%d failed); all running after %.0f ms\n", n,
-              concurrency, posted, failed.load(), all);
-  return all;
-}
-
 struct CpuMem {
   double cpu_seconds = 0;
   long rss_kib = 0;
@@ -214,6 +187,37 @@ CpuMem sample(pid_t pid) {
     if (line.rfind("VmRSS:", 0) == 0) out.rss_kib = std::atol(line.c_str() + 6);
   return out;
 }
+
+double run_floor(int n, int concurrency) {
+  MarathonSim sim(sim_options(n));
+  const auto rc = reconciler_config("127.0.0.1:2181");
+  std::vector<std::string> bodies;
+  bodies.reserve(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    auto t = hmc::reconciler::parse_desired(spec_json(name_of(i)));
+    if (!t) throw std::runtime_error("spec does not parse");
+    bodies.push_back(hmc::reconciler::build_group_json(rc, *t, 1));
+  }
+  std::atomic<int> next{0}, failed{0};
+  const CpuMem sim0 = sample(sim.pid());
+  const auto t0 = steady::now();
+  std::vector<std::thread> threads;
+  for (int c = 0; c < concurrency; ++c)
+    threads.emplace_back([&] {
+      Connection conn(sim.port());
+      for (int i; (i = next++) < n;)
+        if (conn.post("/v2/groups", bodies[static_cast<std::size_t>(i)]) / 100 != 2) ++failed;
+    });
+  for (auto& t : threads) t.join();
+  const double posted = ms(steady::now() - t0);
+  const double all = wait_all_running(sim, 2L * n, t0, std::chrono::seconds{600});
+  const CpuMem sim1 = sample(sim.pid());
+  std::printf("floor: %d POSTs over %d connections in %.0f ms (%d failed); all running after %.0f ms; "
+              "marathon-sim CPU %.2f s\n",
+              n, concurrency, posted, failed.load(), all, sim1.cpu_seconds - sim0.cpu_seconds);
+  return all;
+}
+
 
 std::string request_kind(const std::string& method, const std::string& path) {
   std::string p = path.substr(0, path.find('?'));
