@@ -1,7 +1,10 @@
 // Benchmark of marathon-sim over loopback: POSTs per second while loading
 // 10,000 apps in 5,000 groups, the time of one offer cycle that places them,
 // and the time of GET of the root group with app embeds (the controller's
-// bulk observation).
+// bulk observation), unchanged between GETs and with one app added before
+// each. GETs report the time to the first byte of the answer (the simulator
+// renders the whole body before it sends any of it, so this is how long its
+// only thread was busy) and to the last byte.
 //
 // Usage: marathon_sim_bench [--groups N] [--apps-per-group N] [--connections N] [--gets N]
 #include "hmc/testing/marathon_sim.hpp"
@@ -39,8 +42,10 @@ class Connection {
   }
   ~Connection() { ::close(fd_); }
 
-  // Returns the status; the body in `body`.
-  int request(const std::string& method, const std::string& target, const std::string& payload, std::string& body) {
+  // Returns the status; the body in `body`. `first_byte`, when given, gets the
+  // time from the request sent to the first byte of the answer.
+  int request(const std::string& method, const std::string& target, const std::string& payload, std::string& body,
+              clock_type::duration* first_byte = nullptr) {
     std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: marathon-sim-bench\r\n" +
                       "Content-Type: application/json\r\nContent-Length: " + std::to_string(payload.size()) +
                       "\r\n\r\n" + payload;
@@ -50,6 +55,9 @@ class Connection {
       if (n <= 0) throw std::runtime_error("send failed");
       sent += static_cast<std::size_t>(n);
     }
+    const auto sent_at = clock_type::now();
+    if (in_.empty()) fill();
+    if (first_byte) *first_byte = clock_type::now() - sent_at;
     std::size_t head_end;
     while ((head_end = in_.find("\r\n\r\n")) == std::string::npos) fill();
     const int status = std::atoi(in_.c_str() + in_.find(' ') + 1);
@@ -160,24 +168,43 @@ int main(int argc, char** argv) {
   // 3. GET of the root group with app embeds, and of the controller's group root.
   Connection conn(sim.port());
   std::string body;
+  const std::string observe =
+      "/v2/groups/heron/topologies?embed=group.groups&embed=group.apps&embed=group.apps.counts"
+      "&embed=group.apps.deployments&embed=group.apps.lastTaskFailure";
+  auto report = [&](const std::string& what, const std::vector<double>& first, const std::vector<double>& total) {
+    auto f = stats(first);
+    auto t = stats(total);
+    std::printf("%s: %zu bytes, first byte ms: min %.1f, median %.1f, p95 %.1f, max %.1f; "
+                "last byte ms: median %.1f, p95 %.1f\n",
+                what.c_str(), body.size(), f.min, f.median, f.p95, f.max, t.median, t.p95);
+  };
+  auto timed_get = [&](const std::string& target, std::vector<double>& first, std::vector<double>& total) {
+    clock_type::duration fb{};
+    const auto s = clock_type::now();
+    if (conn.request("GET", target, {}, body, &fb) != 200) throw std::runtime_error("GET " + target + " failed");
+    total.push_back(ms(clock_type::now() - s));
+    first.push_back(ms(fb));
+  };
   for (const std::string& target :
        {std::string("/v2/groups?embed=group.groups&embed=group.apps&embed=group.apps.counts"
                     "&embed=group.apps.deployments&embed=group.apps.lastTaskFailure"),
-        std::string("/v2/groups/heron/topologies?embed=group.groups&embed=group.apps&embed=group.apps.counts"
-                    "&embed=group.apps.deployments&embed=group.apps.lastTaskFailure"),
-        std::string("/v2/deployments"), std::string("/v2/queue?embed=lastUnusedOffers")}) {
-    std::vector<double> v;
+        observe, std::string("/v2/deployments"), std::string("/v2/queue?embed=lastUnusedOffers")}) {
+    std::vector<double> first, total;
+    for (int i = 0; i < gets; ++i) timed_get(target, first, total);
+    report("GET " + target, first, total);
+  }
+
+  // 4. The controller's observation with one new app (a new topology) created before each GET.
+  {
+    std::vector<double> first, total;
+    std::string answer;
     for (int i = 0; i < gets; ++i) {
-      const auto s = clock_type::now();
-      if (conn.request("GET", target, {}, body) != 200) {
-        std::fprintf(stderr, "GET %s failed\n", target.c_str());
-        return 1;
-      }
-      v.push_back(ms(clock_type::now() - s));
+      const auto payload = "{\"id\":\"/heron/topologies/added" + std::to_string(i) +
+                           "/0\",\"cmd\":\"sleep 1\",\"cpus\":0.1,\"mem\":64,\"instances\":1}";
+      if (conn.request("POST", "/v2/apps", payload, answer) != 201) throw std::runtime_error("POST /v2/apps failed");
+      timed_get(observe, first, total);
     }
-    auto st = stats(v);
-    std::printf("GET %s: %zu bytes, ms: min %.1f, median %.1f, p95 %.1f, max %.1f\n", target.c_str(), body.size(),
-                st.min, st.median, st.p95, st.max);
+    report("GET " + observe + " (one app added before each)", first, total);
   }
   return failures.load() == 0 ? 0 : 1;
 }

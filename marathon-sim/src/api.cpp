@@ -113,12 +113,35 @@ std::string parent_id(const std::string& id) {
 struct AppEmbed {
   bool counts = false, deployments = false, tasks = false, last_task_failure = false, readiness = false,
        task_stats = false;
+  unsigned bits() const {
+    return (counts ? 1u : 0u) | (deployments ? 2u : 0u) | (tasks ? 4u : 0u) | (last_task_failure ? 8u : 0u) |
+           (readiness ? 16u : 0u) | (task_stats ? 32u : 0u);
+  }
 };
 
 struct GroupEmbed {
   bool groups = false, apps = false, pods = false;
   AppEmbed app;
+  // `groups` does not change a group's own part, only the size of the whole answer.
+  unsigned bits() const {
+    return app.bits() | (groups ? 64u : 0u) | (apps ? 128u : 0u) | (pods ? 256u : 0u);
+  }
 };
+
+// The kept rendering for `embeds`, moved to the front (most recently used
+// first); when none is kept, a new one not rendered yet in place of the least
+// recently used.
+template <class Rendering>
+Rendering& kept_rendering(std::vector<Rendering>& kept, unsigned embeds) {
+  auto it = std::find_if(kept.begin(), kept.end(), [&](const Rendering& r) { return r.embeds == embeds; });
+  if (it == kept.end()) {
+    if (kept.size() == kRenderingsKept) kept.pop_back();
+    kept.emplace_back().embeds = embeds;
+    it = kept.end() - 1;
+  }
+  std::rotate(kept.begin(), it, it + 1);
+  return kept.front();
+}
 
 }  // namespace
 
@@ -145,14 +168,16 @@ class Api {
 
   void deployment_index();
   void write_app(std::string& out, const App& app, const AppEmbed& e);
+  void append_app(std::string& out, App& app, const AppEmbed& e);
   void write_task(std::string& out, const Task& t);
-  void write_group(std::string& out, const Group& g, const GroupEmbed& e);
+  void write_group(std::string& out, Group& g, const GroupEmbed& e);
   void write_deployment(std::string& out, const Deployment& d);
   void write_steps(std::string& out, const std::vector<std::vector<Action>>& steps);
 
   Simulator& s_;
   std::string base_;  // scheme and authority for Location headers
   std::unordered_map<std::string, std::vector<const std::string*>> deps_by_app_;
+  bool deps_indexed_ = false;  // deps_by_app_ is built when an app rendering first needs it
 };
 
 // ---------- JSON writers ----------
@@ -161,6 +186,7 @@ void Api::deployment_index() {
   deps_by_app_.clear();
   for (const auto& d : s_.deployments_)
     for (const auto& a : d.affected_apps) deps_by_app_[a].push_back(&d.id);
+  deps_indexed_ = true;
 }
 
 void Api::write_task(std::string& out, const Task& t) {
@@ -199,6 +225,7 @@ void Api::write_app(std::string& out, const App& app, const AppEmbed& e) {
            ",\"tasksHealthy\":" + std::to_string(app.spec.has_health_checks ? running : 0) + ",\"tasksUnhealthy\":0";
   }
   if (e.deployments) {
+    if (!deps_indexed_) deployment_index();
     out += ",\"deployments\":[";
     auto it = deps_by_app_.find(app.spec.id);
     if (it != deps_by_app_.end()) {
@@ -228,20 +255,44 @@ void Api::write_app(std::string& out, const App& app, const AppEmbed& e) {
   out += '}';
 }
 
-void Api::write_group(std::string& out, const Group& g, const GroupEmbed& e) {
-  out += "{\"id\":";
-  append_str(out, g.id);
-  if (e.apps) {
-    out += ",\"apps\":[";
-    bool first = true;
-    for (const auto& id : g.apps) {
-      auto it = s_.apps_.find(id);
-      if (it == s_.apps_.end()) continue;
-      if (!first) out += ',';
-      first = false;
-      write_app(out, it->second, e.app);
+// write_app, copied from the app's kept rendering while that is current.
+void Api::append_app(std::string& out, App& app, const AppEmbed& e) {
+  if (!s_.render_cache_) return write_app(out, app, e);
+  auto& kept = kept_rendering(app.renderings, e.bits());
+  if (!kept.json.empty() && kept.revision == app.revision) {
+    out += kept.json;
+    return;
+  }
+  const auto from = out.size();
+  write_app(out, app, e);
+  kept.revision = app.revision;
+  kept.json.assign(out, from);
+}
+
+// The group's own part is copied from its kept rendering while that is
+// current; subgroups are written in between, each the same way.
+void Api::write_group(std::string& out, Group& g, const GroupEmbed& e) {
+  const auto from = out.size();
+  GroupRendering* kept = s_.render_cache_ ? &kept_rendering(g.renderings, e.bits()) : nullptr;
+  const bool current = kept && !kept->head.empty() && kept->revision == g.revision;
+  if (current) {
+    out += kept->head;
+  } else {
+    out += "{\"id\":";
+    append_str(out, g.id);
+    if (e.apps) {
+      out += ",\"apps\":[";
+      bool first = true;
+      for (const auto& id : g.apps) {
+        auto it = s_.apps_.find(id);
+        if (it == s_.apps_.end()) continue;
+        if (!first) out += ',';
+        first = false;
+        append_app(out, it->second, e.app);
+      }
+      out += ']';
     }
-    out += ']';
+    if (kept) kept->head.assign(out, from);
   }
   if (e.groups) {
     out += ",\"groups\":[";
@@ -255,12 +306,23 @@ void Api::write_group(std::string& out, const Group& g, const GroupEmbed& e) {
     }
     out += ']';
   }
-  if (e.pods) out += ",\"pods\":[]";
-  out += ",\"dependencies\":";
-  out += json::serialize(g.dependencies);
-  out += ",\"version\":";
-  append_str(out, g.version);
-  out += '}';
+  if (current) {
+    out += kept->tail;
+  } else {
+    const auto tail_from = out.size();
+    if (e.pods) out += ",\"pods\":[]";
+    out += ",\"dependencies\":";
+    if (g.dependencies.empty()) out += "[]";
+    else out += json::serialize(g.dependencies);
+    out += ",\"version\":";
+    append_str(out, g.version);
+    out += '}';
+    if (kept) {
+      kept->tail.assign(out, tail_from);
+      kept->revision = g.revision;
+    }
+  }
+  if (kept) kept->size = out.size() - from;
 }
 
 void Api::write_steps(std::string& out, const std::vector<std::vector<Action>>& steps) {
@@ -488,9 +550,12 @@ Response Api::groups(const Request& r, const std::string& raw_id, const Query& q
         else if (x == "group.apps.taskStats") e.app.task_stats = true;
       }
     }
-    if (e.app.deployments) deployment_index();
+    // The size of the last such answer, when known, saves growing the answer while it is written.
+    std::size_t expected = s_.apps_.size() * 1024 + 256;
+    for (const auto& kept : it->second.renderings)
+      if (kept.embeds == e.bits() && kept.size > 0) expected = kept.size + kept.size / 16 + 4096;
     std::string out;
-    out.reserve(s_.apps_.size() * 1024 + 256);
+    out.reserve(expected);
     write_group(out, it->second, e);
     return json_response(200, std::move(out));
   }
@@ -636,15 +701,14 @@ Response Api::apps(const Request& r, const std::string& rest, const Query& q) {
   }
 
   if (r.method == "GET") {
-    deployment_index();
     if (id.empty()) {
       // Counts and deployments are always present in the list.
       e.counts = e.deployments = true;
       const auto filter_id = q.get("id");
       const auto filter_cmd = q.get("cmd");
       const auto label = q.get("label");
-      std::vector<const App*> list;
-      for (const auto& [aid, app] : s_.apps_) {
+      std::vector<App*> list;
+      for (auto& [aid, app] : s_.apps_) {
         if (!filter_id.empty() && aid.find(filter_id) == std::string::npos) continue;
         if (!filter_cmd.empty()) {
           auto c = app.spec.definition.find("cmd");
@@ -668,7 +732,7 @@ Response Api::apps(const Request& r, const std::string& rest, const Query& q) {
       std::string out = "{\"apps\":[";
       for (std::size_t i = 0; i < list.size(); ++i) {
         if (i) out += ',';
-        write_app(out, *list[i], e);
+        append_app(out, *list[i], e);
       }
       out += "]}";
       return json_response(200, std::move(out));

@@ -101,6 +101,27 @@ struct LaunchAttempt {
   std::map<std::string, UnusedOffer> last_by_agent;      // last unused offer per agent
 };
 
+// The JSON of an app for one set of embeds (Api::write_app), as it was at one
+// revision of the app.
+struct AppRendering {
+  unsigned embeds = 0;
+  std::uint64_t revision = 0;
+  std::string json;  // empty: not rendered yet
+};
+
+// The JSON of a group without its subgroups for one set of embeds
+// (Api::write_group), as it was at one revision of the group.
+struct GroupRendering {
+  unsigned embeds = 0;
+  std::uint64_t revision = 0;
+  std::string head;      // id and apps; empty: not rendered yet
+  std::string tail;      // pods, dependencies, version and the closing brace
+  std::size_t size = 0;  // of the last answer with this group at its top, subgroups included
+};
+
+// Renderings kept per app and per group: those of the embed sets most recently asked for.
+inline constexpr std::size_t kRenderingsKept = 2;
+
 struct App {
   AppSpec spec;
   std::string group_id;
@@ -109,6 +130,10 @@ struct App {
   std::string last_failure_json;  // empty: none
   std::optional<LaunchAttempt> launch;
   std::string json_cache;  // definition and versions, without the closing brace
+  // New (Simulator::changed) whenever anything the app's JSON shows changes:
+  // definition and versions, tasks, last task failure, deployments touching it.
+  std::uint64_t revision = 0;
+  std::vector<AppRendering> renderings;  // most recently used first
 };
 
 struct Group {
@@ -117,6 +142,10 @@ struct Group {
   std::set<std::string> apps;
   std::set<std::string> groups;
   json::array dependencies;
+  // New (Simulator::changed) whenever its JSON without its subgroups changes:
+  // version, dependencies, its apps and anything they show.
+  std::uint64_t revision = 0;
+  std::vector<GroupRendering> renderings;  // most recently used first
 };
 
 struct Action {
@@ -203,6 +232,13 @@ class Simulator {
   std::size_t task_count() const { return live_tasks_; }
   std::uint64_t cycles() const { return cycle_; }
 
+  // Groups in GET /v2/groups and apps in GET /v2/groups and GET /v2/apps are
+  // copied from renderings kept while they are unchanged (on by default). Off,
+  // everything is rendered afresh and the kept renderings are neither read nor
+  // replaced: tests compare the two answers.
+  void set_render_cache(bool on) { render_cache_ = on; }
+  bool render_cache() const { return render_cache_; }
+
  private:
   friend class Api;
   struct Subscriber {
@@ -227,6 +263,12 @@ class Simulator {
   std::vector<std::string> locking_deployments(const std::set<std::string>& apps) const;
   void cancel_deployment(std::size_t index, bool emit_failed);
   void refresh_json(App& app);
+  // Every change to what the JSON of an app, or of a group without its
+  // subgroups, shows goes through these; kept renderings are stale after.
+  // An app's change is also its group's.
+  void changed(App& app);
+  void changed(Group& group) { group.revision = ++revision_; }
+  void changed_app(const std::string& app_id);
   void ensure_group(const std::string& id, const std::string& version);
   void touch_ancestors(const std::string& id, const std::string& version);
   void collect_apps(const std::string& group_id, std::vector<std::string>& out) const;
@@ -264,6 +306,8 @@ class Simulator {
   TimePoint next_cycle_at_{};
   std::uint64_t offer_counter_ = 0;
   std::uint64_t task_counter_ = 0;
+  std::uint64_t revision_ = 0;  // revisions are unique over all apps and groups, past and present
+  bool render_cache_ = true;
 
   std::map<std::uint64_t, Subscriber> subscribers_;
   std::uint64_t subscriber_counter_ = 0;

@@ -57,6 +57,7 @@ Simulator::Simulator(const SimOptions& options) : options_(options) {
   Group root;
   root.id = "/";
   root.version = next_version();
+  changed(root);
   groups_.emplace("/", std::move(root));
   for (const auto& a : options_.agents) add_agent(a);
 }
@@ -140,12 +141,13 @@ bool Simulator::remove_agent(const std::string& id) {
   auto it = agents_.find(id);
   if (it == agents_.end()) return false;
   for (auto& [app_id, app] : apps_) {
+    if (std::none_of(app.tasks.begin(), app.tasks.end(), [&](const Task& t) { return t.agent_id == id; })) continue;
     std::vector<Task> keep;
     std::vector<Task> lost;
     for (auto& t : app.tasks) (t.agent_id == id ? lost : keep).push_back(std::move(t));
-    if (lost.empty()) continue;
     live_tasks_ -= lost.size();
     app.tasks = std::move(keep);
+    changed(app);
     for (auto& t : lost) kill_task(&app, std::move(t), "TASK_LOST", "Agent " + id + " was removed");
   }
   std::erase_if(terminating_, [&](const Task& t) { return t.agent_id == id; });
@@ -197,6 +199,7 @@ void Simulator::kill_task(App* app, Task&& t, const char* state, const std::stri
     f["version"] = t.version;
     f["slaveId"] = t.agent_id;
     app->last_failure_json = json::serialize(f);
+    changed(*app);
   }
   if (wants("status_update_event")) emit("status_update_event", status_update(t, state, message));
   if (!wants("instance_changed_event")) return;
@@ -221,6 +224,18 @@ void Simulator::refresh_json(App& app) {
   s += app.last_config_change_at;
   s += "\"}";
   app.json_cache = std::move(s);
+  changed(app);
+}
+
+void Simulator::changed(App& app) {
+  app.revision = ++revision_;
+  auto g = groups_.find(app.group_id);
+  if (g != groups_.end()) changed(g->second);
+}
+
+void Simulator::changed_app(const std::string& app_id) {
+  auto it = apps_.find(app_id);
+  if (it != apps_.end()) changed(it->second);
 }
 
 void Simulator::ensure_group(const std::string& id, const std::string& version) {
@@ -230,6 +245,7 @@ void Simulator::ensure_group(const std::string& id, const std::string& version) 
   Group g;
   g.id = id;
   g.version = version;
+  changed(g);
   groups_.emplace(id, std::move(g));
   groups_[parent].groups.insert(id);
 }
@@ -241,6 +257,7 @@ void Simulator::touch_ancestors(const std::string& id, const std::string& versio
     if (it != groups_.end()) {
       if (it->second.version == version && g != id) return;  // the rest is done already
       it->second.version = version;
+      changed(it->second);
     }
     if (g == "/") return;
     g = parent_of(g);
@@ -314,12 +331,18 @@ std::vector<std::string> Simulator::locking_deployments(const std::set<std::stri
   return out;
 }
 
+// A deployment locks its apps from when it is listed until it is gone, and
+// is shown in their JSON as long: both change here.
 void Simulator::lock_apps(const Deployment& d) {
-  for (const auto& a : d.affected_apps) locks_[a].push_back(d.id);
+  for (const auto& a : d.affected_apps) {
+    locks_[a].push_back(d.id);
+    changed_app(a);
+  }
 }
 
 void Simulator::unlock_apps(const Deployment& d) {
   for (const auto& a : d.affected_apps) {
+    changed_app(a);
     auto it = locks_.find(a);
     if (it == locks_.end()) continue;
     std::erase(it->second, d.id);
@@ -385,7 +408,10 @@ std::variant<Simulator::Committed, Response> Simulator::commit(ChangeSet c, bool
       live_tasks_ -= it->second.tasks.size();
       for (auto& t : it->second.tasks) terminating_.push_back(std::move(t));
       auto g = groups_.find(it->second.group_id);
-      if (g != groups_.end()) g->second.apps.erase(id);
+      if (g != groups_.end()) {
+        g->second.apps.erase(id);
+        changed(g->second);
+      }
       touch_ancestors(it->second.group_id, version);
       apps_.erase(it);
       continue;
@@ -396,7 +422,9 @@ std::variant<Simulator::Committed, Response> Simulator::commit(ChangeSet c, bool
       app.group_id = parent_of(id);
       app.version = app.last_scaling_at = app.last_config_change_at = version;
       ensure_group(app.group_id, version);
-      groups_[app.group_id].apps.insert(id);
+      auto& group = groups_[app.group_id];
+      group.apps.insert(id);
+      changed(group);
       touch_ancestors(app.group_id, version);
       refresh_json(app);
       app_history_[id].emplace(version, app.spec);
@@ -446,7 +474,9 @@ std::variant<Simulator::Committed, Response> Simulator::commit(ChangeSet c, bool
   }
   for (auto& [g, deps] : c.group_dependencies) {
     auto it = groups_.find(g);
-    if (it != groups_.end()) it->second.dependencies = std::move(deps);
+    if (it == groups_.end()) continue;
+    it->second.dependencies = std::move(deps);
+    changed(it->second);
   }
   if (!c.snapshot_group.empty() && groups_.count(c.snapshot_group)) {
     auto& hist = group_history_[c.snapshot_group];
@@ -648,7 +678,8 @@ void Simulator::launch_into_queue() {
       app->launch->since = now;
     }
     auto& stats = *app->launch;
-    std::size_t missing = static_cast<std::size_t>(app->spec.instances) - app->tasks.size();
+    const std::size_t had = app->tasks.size();
+    std::size_t missing = static_cast<std::size_t>(app->spec.instances) - had;
     for (Agent* agent : order) {
       if (missing == 0) break;
       ++offer_counter_;
@@ -699,6 +730,7 @@ void Simulator::launch_into_queue() {
         --missing;
       }
     }
+    if (app->tasks.size() != had) changed(*app);
     if (missing == 0) app->launch.reset();
   }
 }
@@ -711,10 +743,12 @@ void Simulator::run_offer_cycle() {
     const bool status_events = wants("status_update_event");
     const bool instance_events = wants("instance_changed_event");
     for (auto& [id, app] : apps_) {
+      bool started = false;
       for (auto& t : app.tasks) {
         if (t.state == TaskState::staging && t.launched_in_cycle < cycle_) {
           t.state = TaskState::running;
           t.started_at = now;
+          started = true;
           if (status_events) emit("status_update_event", status_update(t, "TASK_RUNNING", ""));
           if (instance_events) {
             json::object ic;
@@ -728,6 +762,7 @@ void Simulator::run_offer_cycle() {
           }
         }
       }
+      if (started) changed(app);
     }
     // Tasks of removed apps.
     std::set<std::string> terminated;
@@ -749,6 +784,7 @@ void Simulator::run_offer_cycle() {
           std::any_of(app.tasks.begin(), app.tasks.end(),
                       [&](const Task& t) { return t.version != app.last_config_change_at; });
       if (!needs_kill) continue;
+      changed(app);  // tasks go, or at least are put back in staging order
       std::vector<Task> keep;
       std::vector<Task> kill;
       for (auto& t : app.tasks) (t.version != app.last_config_change_at ? kill : keep).push_back(std::move(t));

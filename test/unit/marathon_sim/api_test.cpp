@@ -270,6 +270,21 @@ TEST(SimApi, TaskCountFollowsLaunchesKillsAndLostAgents) {
   check(0);
 }
 
+TEST(SimApi, RemovingAnAgentLeavesTasksElsewhereAsTheyWere) {
+  SimDriver d(deterministic_options({"cpus=1,mem=1024,hostname=h0", "cpus=1,mem=1024,hostname=h1"}));
+  ASSERT_EQ(d.call("POST", "/v2/groups", R"({"id":"/t","apps":[{"id":"a","cmd":"x","cpus":1,"mem":64},
+                                                                 {"id":"b","cmd":"x","cpus":1,"mem":64}]})")
+                .status,
+            201);
+  d.tick(2);
+  const auto before = d.json("GET", "/v2/apps/t/b/tasks").at("tasks").as_array();
+  ASSERT_EQ(before.size(), 1u);
+  const std::string gone = d.sim.apps().at("/t/a").tasks.at(0).agent_id;
+  ASSERT_NE(gone, std::string(before[0].at("slaveId").as_string())) << "one task per agent";
+  ASSERT_EQ(d.call("DELETE", "/_sim/agents/" + gone).status, 200);
+  EXPECT_EQ(d.json("GET", "/v2/apps/t/b/tasks").at("tasks").as_array(), before);
+}
+
 TEST(SimApi, QueueFunnelCountsFirstReasonAndChainsProcessed) {
   SimDriver d(deterministic_options({"cpus=8,mem=512,disk=1000", "cpus=1,mem=4096,disk=1000",
                                      "cpus=8,mem=4096,disk=1000,role=slave_public"}));
