@@ -439,6 +439,10 @@ int main(int argc, char** argv) try {
     for (auto& e : v.at("requests").as_array())
       seq = std::max(seq, e.at("seq").to_number<std::uint64_t>());
   }
+  // Every request logged meanwhile (method, route, when), to say what the
+  // slowest writes waited behind.
+  std::vector<std::tuple<hmc::TimePoint, std::string, std::string>> logged;
+  std::vector<hmc::TimePoint> written_at_of;
   for (int k = 0; k < latency_samples; ++k) {
     const std::string name = "l" + std::to_string(k);
     if (!client->create("/heron-marathon/topologies/" + name, spec_json(name)))
@@ -451,16 +455,34 @@ int main(int argc, char** argv) try {
       for (auto& e : v.at("requests").as_array()) {
         seq = std::max(seq, e.at("seq").to_number<std::uint64_t>());
         const auto& o = e.as_object();
-        if (!found && o.at("method").as_string() == "POST") {
-          auto at = hmc::parse_time(std::string(o.at("at").as_string()));
-          if (at) found = std::chrono::duration<double, std::milli>(*at - written_at).count();
-        }
+        auto at = hmc::parse_time(std::string(o.at("at").as_string()));
+        if (at) logged.emplace_back(*at, std::string(o.at("method").as_string()), std::string(o.at("path").as_string()));
+        if (!found && o.at("method").as_string() == "POST" && at)
+          found = std::chrono::duration<double, std::milli>(*at - written_at).count();
       }
       if (!found) std::this_thread::sleep_for(2ms);
     }
     if (!found) throw std::runtime_error("no POST for " + name + " within 30 s");
     lat.push_back(*found);
+    written_at_of.push_back(written_at);
     std::this_thread::sleep_for(50ms);
+  }
+  if (!lat.empty()) {
+    // The slowest 2%: the controller's own requests in the window from write to POST.
+    std::vector<std::size_t> order(lat.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return lat[a] > lat[b]; });
+    for (std::size_t r = 0; r < std::max<std::size_t>(1, lat.size() / 50); ++r) {
+      const std::size_t i = order[r];
+      std::string before;
+      for (auto& [at, method, path] : logged) {
+        const double d = std::chrono::duration<double, std::milli>(at - written_at_of[i]).count();
+        if (d > -300 && d < lat[i] && method != "POST" && path.rfind("/_sim", 0) != 0)
+          before += " " + method + " " + path + " at " + std::to_string(static_cast<int>(d)) + " ms;";
+      }
+      std::printf("slow write %zu: %.0f ms; controller reads from 300 ms before:%s\n", i, lat[i],
+                  before.empty() ? " none" : before.c_str());
+    }
   }
   if (!lat.empty())
     std::printf("write -> POST latency over %zu writes: p50 %.0f ms, p99 %.0f ms, max %.0f ms (target p99 < 50)\n",

@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <malloc.h>
-#include <sstream>
 #include <utility>
 
 namespace hmc::controller {
@@ -28,15 +27,22 @@ std::string last_segment(const std::string& id) {
 
 // A digest of what the reconciler looks at for one topology group, to requeue
 // only the topologies whose observed state changed between two snapshots.
-std::string fingerprint(const rc::ObservedGroup& g) {
-  std::ostringstream o;
-  o << g.version;
+std::uint64_t fingerprint(const rc::ObservedGroup& g) {
+  std::string o = g.version;
+  auto add = [&o](auto n) { o += '|' + std::to_string(n); };
   for (auto& a : g.apps) {
-    o << '|' << a.id << ':' << a.instances << ':' << a.tasks_running << ':' << a.tasks_staged << ':'
-      << a.tasks_healthy << ':' << a.version << ':' << a.deployment_ids.size() << ':'
-      << a.last_task_failure.size();
+    o += '|';
+    o += a.id;
+    add(a.instances);
+    add(a.tasks_running);
+    add(a.tasks_staged);
+    add(a.tasks_healthy);
+    o += '|';
+    o += a.version;
+    add(a.deployment_ids.size());
+    add(a.last_task_failure.size());
   }
-  return o.str();
+  return rc::text_digest(o);
 }
 
 bool same_status(const rc::TopologyStatus& a, const rc::TopologyStatus& b) {
@@ -105,6 +111,9 @@ Result<void> Controller::start() {
 
   observer_ = std::thread([this] {
     name_this_thread("hmc-observer");
+    // Bulk reads and parsing of the whole root group (hundreds of ms at
+    // 10,000 topologies) must not hold up a worker's write when cores are short.
+    lower_this_thread_priority(5);
     observer_loop();
   });
   status_writer_ = std::thread([this] {
@@ -430,7 +439,23 @@ bool Controller::observe_once() {
   s->generation = gen;
   const TimePoint now = time_.now();
 
+  // What changed per topology, computed before taking the lock: at 10,000
+  // topologies this takes milliseconds, and workers wait for the lock.
+  std::unordered_map<std::string, std::uint64_t> fps;
+  fps.reserve(s->groups.size());
+  for (auto& [id, g] : s->groups) fps[last_segment(id)] = fingerprint(g);
+  for (auto& q : s->queue) {
+    // queue entries belong to an app /<group_root>/<name>/<i>
+    auto rel = q.app_id.substr(std::min(q.app_id.size(), options_.reconciler.group_root.size() + 1));
+    auto slash = rel.find('/');
+    if (slash == std::string::npos) continue;
+    auto& h = fps[rel.substr(0, slash)];
+    const auto d = rc::text_digest("q" + std::to_string(q.unused_offers) + ":" + std::to_string(q.overdue));
+    h ^= d + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+  }
+
   std::vector<std::string> wake;
+  std::shared_ptr<const rc::MarathonSnapshot> previous;
   {
     std::lock_guard lock(mu_);
     // Offers declined recently, for the "largest offer" diagnosis.
@@ -440,25 +465,17 @@ bool Controller::observe_once() {
     for (auto it = offers_seen_.begin(); it != offers_seen_.end();)
       it = (now - it->second.at > options_.offer_window) ? offers_seen_.erase(it) : std::next(it);
 
-    std::map<std::string, std::string> fps;
-    for (auto& [id, g] : s->groups) fps[last_segment(id)] = fingerprint(g);
-    for (auto& q : s->queue) {
-      // queue entries belong to an app /<group_root>/<name>/<i>
-      auto rel = q.app_id.substr(std::min(q.app_id.size(), options_.reconciler.group_root.size() + 1));
-      auto slash = rel.find('/');
-      if (slash != std::string::npos) fps[rel.substr(0, slash)] += "|q" + std::to_string(q.unused_offers) + ":" + std::to_string(q.overdue);
-    }
     for (auto& [n, fp] : fps) {
       auto it = group_fingerprint_.find(n);
       if (it == group_fingerprint_.end() || it->second != fp) wake.push_back(n);
     }
     for (auto& [n, _] : group_fingerprint_)
       if (!fps.count(n)) wake.push_back(n);
-    group_fingerprint_ = std::move(fps);
+    group_fingerprint_.swap(fps);  // the old ones are freed after the lock
     for (auto& [n, _] : heron)
       if (!heron_state_.count(n)) wake.push_back(n);
-    heron_state_ = std::move(heron);
-    snapshot_ = s;
+    heron_state_.swap(heron);
+    previous = std::exchange(snapshot_, s);  // freed after the lock too
     for (auto it = parked_.begin(); it != parked_.end();) {
       if (keys_[*it].need_generation <= gen) {
         wake.push_back(*it);
@@ -470,6 +487,11 @@ bool Controller::observe_once() {
   }
   observations_++;
   for (auto& n : wake) queue_.add(n);
+  // The previous snapshot, fingerprints and Heron state go before the trim.
+  previous.reset();
+  s.reset();
+  decltype(fps)().swap(fps);
+  decltype(heron)().swap(heron);
   // Parsing a large root group leaves megabytes of freed heap in the arenas
   // of the threads that touched it; hand it back instead of holding it idle.
   ::malloc_trim(0);

@@ -163,7 +163,7 @@ class Controller {
   std::unordered_map<std::string, KeyState> keys_;
   std::unordered_set<std::string> parked_;
   std::map<std::string, int> phase_counts_;  // cached statuses that exist, by phase
-  std::map<std::string, std::string> group_fingerprint_;  // topology -> observed digest
+  std::unordered_map<std::string, std::uint64_t> group_fingerprint_;  // topology -> digest of its observed group
   struct SeenOffer { TimePoint at; reconciler::OfferResources res; };
   std::map<std::string, SeenOffer> offers_seen_;  // offer id -> resources
   std::uint64_t cycles_started_ = 0;
