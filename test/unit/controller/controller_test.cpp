@@ -50,16 +50,22 @@ int running_statuses(hmc::zk::ZkClient& zk, int n) {
   return running;
 }
 
+// Desired nodes t0 .. t<n-1>, all running.
+bool submit(hmc::zk::ZkClient& zk, int n) {
+  if (!zk.ensure_path("/heron-marathon/topologies")) return false;
+  for (int i = 0; i < n; ++i)
+    if (!zk.create("/heron-marathon/topologies/t" + std::to_string(i), desired("t" + std::to_string(i)))) return false;
+  return true;
+}
+
 }  // namespace
 
 TEST(Controller, OneCreatePerTopologyAndBulkObservation) {
   FakeZooKeeper zk;
   FakeMarathon marathon;
   auto writer = zk.client();
-  ASSERT_TRUE(writer->ensure_path("/heron-marathon/topologies"));
   constexpr int n = 60;
-  for (int i = 0; i < n; ++i)
-    ASSERT_TRUE(writer->create("/heron-marathon/topologies/t" + std::to_string(i), desired("t" + std::to_string(i))));
+  ASSERT_TRUE(submit(*writer, n));
   auto client = zk.client();
   hmc::SystemTimeSource clock;
   Controller c(*client, marathon, clock, options("a"));
@@ -80,10 +86,8 @@ TEST(Controller, StatusWritesWaitBrieflyToShareMultis) {
   FakeZooKeeper zk;
   FakeMarathon marathon;
   auto writer = zk.client();
-  ASSERT_TRUE(writer->ensure_path("/heron-marathon/topologies"));
   constexpr int n = 60;
-  for (int i = 0; i < n; ++i)
-    ASSERT_TRUE(writer->create("/heron-marathon/topologies/t" + std::to_string(i), desired("t" + std::to_string(i))));
+  ASSERT_TRUE(submit(*writer, n));
   auto client = zk.client();
   hmc::SystemTimeSource clock;
   auto o = options("a");
@@ -105,10 +109,8 @@ TEST(Controller, StatusesWaitForQueuedWritesOnlySoLong) {
   FakeMarathon marathon;
   marathon.set_create_delay(20ms);  // one worker: the queue stays busy for about 1.2 s
   auto writer = zk.client();
-  ASSERT_TRUE(writer->ensure_path("/heron-marathon/topologies"));
   constexpr int n = 60;
-  for (int i = 0; i < n; ++i)
-    ASSERT_TRUE(writer->create("/heron-marathon/topologies/t" + std::to_string(i), desired("t" + std::to_string(i))));
+  ASSERT_TRUE(submit(*writer, n));
   auto client = zk.client();
   hmc::SystemTimeSource clock;
   auto o = options("a");
