@@ -188,6 +188,70 @@ CpuMem sample(pid_t pid) {
   return out;
 }
 
+// CPU of a few processes per 250 ms (percent of a core), sampled on a thread
+// from construction until stop().
+class CpuTimeline {
+ public:
+  explicit CpuTimeline(std::vector<std::pair<std::string, pid_t>> procs) : procs_(std::move(procs)) {
+    rows_.resize(procs_.size());
+    thread_ = std::thread([this] {
+      std::vector<double> last;
+      for (auto& [_, pid] : procs_) last.push_back(sample(pid).cpu_seconds);
+      auto next = steady::now();
+      while (!stop_) {
+        next += 250ms;
+        std::this_thread::sleep_until(next);
+        for (std::size_t i = 0; i < procs_.size(); ++i) {
+          const double now = sample(procs_[i].second).cpu_seconds;
+          rows_[i].push_back(100.0 * (now - last[i]) / 0.25);
+          last[i] = now;
+        }
+      }
+    });
+  }
+  ~CpuTimeline() { stop(); }
+  void stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  void print() {
+    stop();
+    for (std::size_t i = 0; i < procs_.size(); ++i) {
+      std::printf("%s CPU %% per 250 ms:", procs_[i].first.c_str());
+      for (double v : rows_[i]) std::printf(" %.0f", v);
+      std::printf("\n");
+    }
+  }
+
+ private:
+  std::vector<std::pair<std::string, pid_t>> procs_;
+  std::vector<std::vector<double>> rows_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+// POSTs that reached the simulator per 250 ms after `t0`, from its request log;
+// `floor` picks the floor client's requests, else the controller's.
+void print_post_timeline(const MarathonSim& sim, hmc::TimePoint t0, bool floor) {
+  const json::value v = json::parse(sim.get("/_sim/requests").body);
+  std::vector<int> buckets;
+  for (auto& e : v.at("requests").as_array()) {
+    const auto& o = e.as_object();
+    const std::string agent(o.at("userAgent").as_string());
+    const bool from_floor = agent.find("controller-bench-floor") != std::string::npos;
+    if (from_floor != floor || o.at("method").as_string() != "POST") continue;
+    auto at = hmc::parse_time(std::string(o.at("at").as_string()));
+    if (!at) continue;
+    const long since = std::chrono::duration_cast<std::chrono::milliseconds>(*at - t0).count();
+    const auto b = static_cast<std::size_t>(std::max<long>(0, since / 250));
+    if (buckets.size() <= b) buckets.resize(b + 1);
+    ++buckets[b];
+  }
+  std::printf("%s POSTs per 250 ms:", floor ? "floor" : "controller");
+  for (int c : buckets) std::printf(" %d", c);
+  std::printf("\n");
+}
+
 double run_floor(int n, int concurrency) {
   MarathonSim sim(sim_options(n));
   const auto rc = reconciler_config("127.0.0.1:2181");
@@ -200,6 +264,8 @@ double run_floor(int n, int concurrency) {
   }
   std::atomic<int> next{0}, failed{0};
   const CpuMem sim0 = sample(sim.pid());
+  CpuTimeline timeline({{"floor: marathon-sim", sim.pid()}});
+  const auto t0_wall = hmc::Clock::now();
   const auto t0 = steady::now();
   std::vector<std::thread> threads;
   for (int c = 0; c < concurrency; ++c)
@@ -211,10 +277,13 @@ double run_floor(int n, int concurrency) {
   for (auto& t : threads) t.join();
   const double posted = ms(steady::now() - t0);
   const double all = wait_all_running(sim, 2L * n, t0, std::chrono::seconds{600});
+  timeline.stop();
   const CpuMem sim1 = sample(sim.pid());
   std::printf("floor: %d POSTs over %d connections in %.0f ms (%d failed); all running after %.0f ms; "
               "marathon-sim CPU %.2f s\n",
               n, concurrency, posted, failed.load(), all, sim1.cpu_seconds - sim0.cpu_seconds);
+  print_post_timeline(sim, t0_wall, true);
+  timeline.print();
   return all;
 }
 
@@ -355,6 +424,7 @@ int main(int argc, char** argv) try {
   // All at once.
   std::atomic<int> next{0}, failed{0};
   const CpuMem zk0 = sample(zk.pid()), sim0 = sample(sim.pid()), ctl0 = sample(controller.pid());
+  CpuTimeline timeline({{"marathon-sim", sim.pid()}, {"controller", controller.pid()}, {"ZooKeeper", zk.pid()}});
   const auto t0_wall = hmc::Clock::now();
   const auto t0 = steady::now();
   std::vector<std::thread> threads;
@@ -371,6 +441,7 @@ int main(int argc, char** argv) try {
   for (auto& t : threads) t.join();
   const double written = ms(steady::now() - t0);
   const double all = wait_all_running(sim, 2L * n, t0, std::chrono::seconds{1200});
+  timeline.stop();
   std::printf("controller: %d creates (multis of %d) from %d threads in %.0f ms (%d failed); all running after %.0f ms\n",
               n, write_batch, concurrency, written, failed.load(), all);
   if (floor) std::printf("ratio to floor: %.2f (target <= 1.25)\n", all / floor_ms);
@@ -380,6 +451,8 @@ int main(int argc, char** argv) try {
                 ctl1.cpu_seconds - ctl0.cpu_seconds, sim1.cpu_seconds - sim0.cpu_seconds,
                 zk1.cpu_seconds - zk0.cpu_seconds);
     print_request_times(sim, t0_wall);
+    print_post_timeline(sim, t0_wall, false);
+    timeline.print();
   }
   // Converged means every status says Running, not only Marathon.
   {
