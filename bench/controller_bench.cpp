@@ -6,7 +6,8 @@
 //  2. the real controller: N desired nodes written to ZooKeeper at once from
 //     `--concurrency` threads (multis of `--write-batch` creates); time until
 //     every app runs; Marathon requests per
-//     kind (from the simulator's request log, by User-Agent);
+//     kind (from the simulator's request log, by User-Agent); for this run
+//     and the floor, POSTs per 250 ms and the CPU of each process per 250 ms;
 //  3. idle cost once converged: CPU of the controller over `--idle-seconds`,
 //     VmRSS per topology (minus the RSS of the same process with 0 topologies);
 //  4. latency of single writes: ZooKeeper create returning -> the POST in the
@@ -553,8 +554,8 @@ int main(int argc, char** argv) try {
         if (d > -300 && d < lat[i] && method != "POST" && path.rfind("/_sim", 0) != 0)
           before += " " + method + " " + path + " at " + std::to_string(static_cast<int>(d)) + " ms;";
       }
-      std::printf("slow write %zu: %.0f ms; controller reads from 300 ms before:%s\n", i, lat[i],
-                  before.empty() ? " none" : before.c_str());
+      std::printf("slow write %zu (written %s): %.0f ms; controller reads from 300 ms before:%s\n", i,
+                  hmc::format_time(written_at_of[i]).c_str(), lat[i], before.empty() ? " none" : before.c_str());
     }
   }
   if (!lat.empty())
