@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <stdexcept>
 #include <mutex>
 #include <thread>
@@ -331,10 +332,36 @@ void ZooKeeperServer::stop() {
   paused_ = false;
 }
 
+namespace {
+
+// True once every thread of `pid` is stopped ('T' in /proc/<pid>/task/*/stat).
+bool all_threads_stopped(pid_t pid) {
+  std::error_code ec;
+  const std::string dir = "/proc/" + std::to_string(pid) + "/task";
+  bool any = false;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    std::ifstream in(entry.path() / "stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto close = stat.rfind(')');
+    if (close == std::string::npos || close + 2 >= stat.size()) continue;  // the thread just ended
+    if (stat[close + 2] != 'T' && stat[close + 2] != 't') return false;
+    any = true;
+  }
+  return any && !ec;
+}
+
+}  // namespace
+
 void ZooKeeperServer::pause() {
   if (process_.pid() <= 0 || paused_) return;
   process_.signal(SIGSTOP);
   paused_ = true;
+  // kill() returns before the threads stop: a thread in an uninterruptible
+  // wait (a disk sync) stops only when it comes back. Return once the whole
+  // JVM is frozen, so that the caller's next request is the one not answered.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{10};
+  while (!all_threads_stopped(process_.pid()) && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds{1});
 }
 
 void ZooKeeperServer::resume() {
