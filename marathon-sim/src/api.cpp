@@ -143,6 +143,22 @@ Rendering& kept_rendering(std::vector<Rendering>& kept, unsigned embeds) {
   return kept.front();
 }
 
+// A JSON array of a group's members, in the group's order; ids no longer in
+// `all` are skipped. `write` appends one member to `out`.
+template <class Ids, class Map, class Write>
+void append_members(std::string& out, const Ids& ids, Map& all, Write write) {
+  out += '[';
+  bool first = true;
+  for (const auto& id : ids) {
+    auto it = all.find(id);
+    if (it == all.end()) continue;
+    if (!first) out += ',';
+    first = false;
+    write(it->second);
+  }
+  out += ']';
+}
+
 }  // namespace
 
 class Api {
@@ -281,30 +297,14 @@ void Api::write_group(std::string& out, Group& g, const GroupEmbed& e) {
     out += "{\"id\":";
     append_str(out, g.id);
     if (e.apps) {
-      out += ",\"apps\":[";
-      bool first = true;
-      for (const auto& id : g.apps) {
-        auto it = s_.apps_.find(id);
-        if (it == s_.apps_.end()) continue;
-        if (!first) out += ',';
-        first = false;
-        append_app(out, it->second, e.app);
-      }
-      out += ']';
+      out += ",\"apps\":";
+      append_members(out, g.apps, s_.apps_, [&](App& app) { append_app(out, app, e.app); });
     }
     if (kept) kept->head.assign(out, from);
   }
   if (e.groups) {
-    out += ",\"groups\":[";
-    bool first = true;
-    for (const auto& id : g.groups) {
-      auto it = s_.groups_.find(id);
-      if (it == s_.groups_.end()) continue;
-      if (!first) out += ',';
-      first = false;
-      write_group(out, it->second, e);
-    }
-    out += ']';
+    out += ",\"groups\":";
+    append_members(out, g.groups, s_.groups_, [&](Group& sub) { write_group(out, sub, e); });
   }
   if (current) {
     out += kept->tail;
