@@ -922,10 +922,10 @@ Response Api::queue(const Query& q) {
   for (const auto& x : q.all("embed"))
     if (x == "lastUnusedOffers") last_unused = true;
   const auto now = s_.clock_->now();
+  // Only an unsettled app can have instances to launch; they come in id order.
   std::vector<const App*> list;
-  for (const auto& [id, app] : s_.apps_)
-    if (app.tasks.size() < static_cast<std::size_t>(app.spec.instances)) list.push_back(&app);
-  std::sort(list.begin(), list.end(), [](const App* a, const App* b) { return a->spec.id < b->spec.id; });
+  for (const App* app : s_.unsettled_apps())
+    if (app->tasks.size() < static_cast<std::size_t>(app->spec.instances)) list.push_back(app);
   std::string out = "{\"queue\":[";
   AppEmbed none;
   for (std::size_t i = 0; i < list.size(); ++i) {

@@ -226,6 +226,7 @@ class Simulator {
   const std::map<std::string, Group>& groups() const { return groups_; }
   const std::unordered_map<std::string, App>& apps() const { return apps_; }
   const std::map<std::string, Agent>& agents() const { return agents_; }
+  const std::set<std::string>& unsettled() const { return unsettled_; }
   const std::vector<Deployment>& deployments() const { return deployments_; }
   // Tasks of all apps, kept as they come and go (GET /_sim/state is polled
   // every few milliseconds by benchmarks).
@@ -257,7 +258,7 @@ class Simulator {
   bool remove_agent(const std::string& id);
   void kill_task(App* app, Task&& task, const char* state, const std::string& message);
   void release(const Task& t);
-  void launch_into_queue();
+  void launch_into_queue(const std::vector<App*>& candidates);
   void progress_deployments();
   bool action_done(const Action& a) const;
   std::vector<std::string> locking_deployments(const std::set<std::string>& apps) const;
@@ -265,10 +266,11 @@ class Simulator {
   void refresh_json(App& app);
   // Every change to what the JSON of an app, or of a group without its
   // subgroups, shows goes through these; kept renderings are stale after.
-  // An app's change is also its group's.
+  // An app's change is also its group's. changed(App&) also puts the app in
+  // unsettled_; locks_changed (deployments locking it) does not.
   void changed(App& app);
   void changed(Group& group) { group.revision = ++revision_; }
-  void changed_app(const std::string& app_id);
+  void locks_changed(const std::string& app_id);
   void ensure_group(const std::string& id, const std::string& version);
   void touch_ancestors(const std::string& id, const std::string& version);
   void collect_apps(const std::string& group_id, std::vector<std::string>& out) const;
@@ -291,6 +293,14 @@ class Simulator {
 
   std::map<std::string, Group> groups_;
   std::unordered_map<std::string, App> apps_;
+  // Apps an offer cycle may have work for: every app changed since it was
+  // last seen settled (all its instances running, at its current config).
+  // An offer cycle and GET /v2/queue look at these only, as Marathon's launch
+  // queue holds only apps with instances to launch: with 20,000 settled apps a
+  // cycle costs nothing instead of a scan of every task.
+  std::set<std::string> unsettled_;
+  bool settled(const App& app) const;
+  std::vector<App*> unsettled_apps();
   std::map<std::string, Agent> agents_;
   std::uint64_t agent_counter_ = 0;
   std::vector<Task> terminating_;  // tasks of removed apps, killed in the next cycle

@@ -229,13 +229,19 @@ void Simulator::refresh_json(App& app) {
 
 void Simulator::changed(App& app) {
   app.revision = ++revision_;
+  unsettled_.insert(app.spec.id);
   auto g = groups_.find(app.group_id);
   if (g != groups_.end()) changed(g->second);
 }
 
-void Simulator::changed_app(const std::string& app_id) {
+// Only the deployments shown in the app's JSON changed: its renderings are
+// stale, but its tasks and config are as they were, so no offer cycle work.
+void Simulator::locks_changed(const std::string& app_id) {
   auto it = apps_.find(app_id);
-  if (it != apps_.end()) changed(it->second);
+  if (it == apps_.end()) return;
+  it->second.revision = ++revision_;
+  auto g = groups_.find(it->second.group_id);
+  if (g != groups_.end()) changed(g->second);
 }
 
 void Simulator::ensure_group(const std::string& id, const std::string& version) {
@@ -336,13 +342,13 @@ std::vector<std::string> Simulator::locking_deployments(const std::set<std::stri
 void Simulator::lock_apps(const Deployment& d) {
   for (const auto& a : d.affected_apps) {
     locks_[a].push_back(d.id);
-    changed_app(a);
+    locks_changed(a);
   }
 }
 
 void Simulator::unlock_apps(const Deployment& d) {
   for (const auto& a : d.affected_apps) {
-    changed_app(a);
+    locks_changed(a);
     auto it = locks_.find(a);
     if (it == locks_.end()) continue;
     std::erase(it->second, d.id);
@@ -659,15 +665,37 @@ std::string task_id_prefix(const std::string& app_id) {
 
 }  // namespace
 
-void Simulator::launch_into_queue() {
+bool Simulator::settled(const App& app) const {
+  if (app.tasks.size() != static_cast<std::size_t>(app.spec.instances)) return false;
+  return std::all_of(app.tasks.begin(), app.tasks.end(), [&](const Task& t) {
+    return t.state == TaskState::running && t.version == app.last_config_change_at;
+  });
+}
+
+// The unsettled apps that still exist, in id order; removed ones leave the set.
+std::vector<App*> Simulator::unsettled_apps() {
+  std::vector<App*> out;
+  out.reserve(unsettled_.size());
+  for (auto it = unsettled_.begin(); it != unsettled_.end();) {
+    auto app = apps_.find(*it);
+    if (app == apps_.end()) {
+      it = unsettled_.erase(it);
+    } else {
+      out.push_back(&app->second);
+      ++it;
+    }
+  }
+  return out;
+}
+
+void Simulator::launch_into_queue(const std::vector<App*>& candidates) {
   const auto now = clock_->now();
-  std::vector<App*> queue;
-  for (auto& [id, app] : apps_) {
-    if (app.tasks.size() < static_cast<std::size_t>(app.spec.instances)) queue.push_back(&app);
-    else app.launch.reset();
+  std::vector<App*> queue;  // in id order, as the candidates are
+  for (App* app : candidates) {
+    if (app->tasks.size() < static_cast<std::size_t>(app->spec.instances)) queue.push_back(app);
+    else app->launch.reset();
   }
   if (queue.empty()) return;
-  std::sort(queue.begin(), queue.end(), [](const App* a, const App* b) { return a->spec.id < b->spec.id; });
   std::vector<Agent*> order;
   for (auto& [id, a] : agents_) order.push_back(&a);
   std::shuffle(order.begin(), order.end(), rng_);
@@ -742,7 +770,9 @@ void Simulator::run_offer_cycle() {
     // Staged in an earlier cycle: running now.
     const bool status_events = wants("status_update_event");
     const bool instance_events = wants("instance_changed_event");
-    for (auto& [id, app] : apps_) {
+    const std::vector<App*> work = unsettled_apps();
+    for (App* a : work) {
+      App& app = *a;
       bool started = false;
       for (auto& t : app.tasks) {
         if (t.state == TaskState::staging && t.launched_in_cycle < cycle_) {
@@ -778,7 +808,8 @@ void Simulator::run_offer_cycle() {
       emit("app_terminated_event", e);
     }
     // Old config versions (restart) and instances beyond the target (scale down).
-    for (auto& [id, app] : apps_) {
+    for (App* a : work) {
+      App& app = *a;
       const bool needs_kill =
           app.tasks.size() > static_cast<std::size_t>(app.spec.instances) ||
           std::any_of(app.tasks.begin(), app.tasks.end(),
@@ -802,7 +833,9 @@ void Simulator::run_offer_cycle() {
       live_tasks_ -= kill.size();
       for (auto& t : kill) kill_task(&app, std::move(t), "TASK_KILLED", "");
     }
-    launch_into_queue();
+    launch_into_queue(work);
+    for (App* app : work)
+      if (settled(*app)) unsettled_.erase(app->spec.id);
   }
   progress_deployments();
 }

@@ -1,6 +1,7 @@
 // The renderings of apps and groups the simulator keeps for GET /v2/groups and
 // GET /v2/apps answer byte for byte what a fresh rendering answers, through
-// every kind of change.
+// every kind of change. The same random walk checks the index of unsettled
+// apps that offer cycles and GET /v2/queue look at instead of every app.
 #include "sim_test_util.hpp"
 
 #include <gtest/gtest.h>
@@ -8,6 +9,7 @@
 #include <algorithm>
 #include <map>
 #include <random>
+#include <set>
 
 namespace hmc::marathon_sim::testing {
 namespace {
@@ -244,6 +246,37 @@ TEST(SimRenderCache, AnswersAsAFreshRenderingThroughRandomChanges) {
     EXPECT_TRUE(seen.deployments) << "seed " << seed;
     EXPECT_TRUE(seen.queued) << "seed " << seed;
   }
+}
+
+// Every app left out of the index is settled: as many tasks as instances, all
+// running at the current config. So an offer cycle that looks only at the
+// index misses nothing, and GET /v2/queue lists exactly the apps short of tasks.
+TEST(SimUnsettledIndex, EveryAppLeftOutIsSettledThroughRandomChanges) {
+  int left_out = 0;
+  for (std::uint64_t seed : {1u, 2u, 3u, 4u, 5u, 6u}) {
+    RandomWalk walk(seed);
+    auto& d = walk.driver();
+    for (int i = 0; i < 300; ++i) {
+      const auto step = "seed " + std::to_string(seed) + ", step " + std::to_string(i) + ": " + walk.step();
+      std::set<std::string> short_of_tasks;
+      for (const auto& [id, app] : d.sim.apps()) {
+        if (app.tasks.size() < static_cast<std::size_t>(app.spec.instances)) short_of_tasks.insert(id);
+        if (d.sim.unsettled().count(id)) continue;
+        ++left_out;
+        ASSERT_EQ(app.tasks.size(), static_cast<std::size_t>(app.spec.instances)) << step << "\n" << id;
+        for (const auto& t : app.tasks) {
+          ASSERT_EQ(t.state, TaskState::running) << step << "\n" << t.id;
+          ASSERT_EQ(t.version, app.last_config_change_at) << step << "\n" << t.id;
+        }
+      }
+      std::set<std::string> queued;
+      const auto queue = d.json("GET", "/v2/queue");
+      for (const auto& q : queue.at("queue").as_array())
+        queued.insert(std::string(q.at("app").at("id").as_string()));
+      ASSERT_EQ(queued, short_of_tasks) << step;
+    }
+  }
+  EXPECT_GT(left_out, 1000);  // the walk did leave settled apps out, many times
 }
 
 std::map<std::string, std::uint64_t> revisions(const Simulator& sim) {
