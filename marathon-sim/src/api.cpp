@@ -1,5 +1,6 @@
 // The HTTP API: routing, request bodies, response bodies. Shapes follow
 // Marathon's v2 API (docs/marathon-sim.md lists what is simulated).
+#include "hmc/common/json_text.hpp"
 #include "ids.hpp"
 #include "simulator.hpp"
 #include "validation.hpp"
@@ -62,27 +63,7 @@ Response message(int status, const std::string& msg) {
   return json_response(status, json::serialize(json::object{{"message", msg}}));
 }
 
-void append_str(std::string& out, std::string_view s) {
-  out += '"';
-  for (char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-}
+void append_str(std::string& out, std::string_view s) { json_text::append_string(out, s); }
 
 void append_num(std::string& out, double d) {
   char buf[32];
