@@ -601,7 +601,8 @@ void Controller::process(const std::string& name) {
   bool forgotten = false;
   bool wrote = false;
   for (auto& action : plan.actions) {
-    log::info("apply", {{"topology", name}, {"action", rc::describe(action)}});
+    // Fields are built only when they are written: this runs once per write.
+    if (log::enabled(log::Level::info)) log::info("apply", {{"topology", name}, {"action", rc::describe(action)}});
     auto r = apply(name, action, forgotten);
     if (!r) {
       failed = r;
@@ -769,11 +770,12 @@ void Controller::write_status(const std::string& name, rc::TopologyStatus status
   }
   if (wake) status_cv_.notify_one();
   if (hooks_.topology_status) hooks_.topology_status(name, &status);
-  log::info("status", {{"topology", name},
-                       {"phase", rc::to_string(status.phase)},
-                       {"health", rc::to_string(status.health)},
-                       {"running", std::to_string(status.running_containers)},
-                       {"total", std::to_string(status.total_containers)}});
+  if (log::enabled(log::Level::info))
+    log::info("status", {{"topology", name},
+                         {"phase", rc::to_string(status.phase)},
+                         {"health", rc::to_string(status.health)},
+                         {"running", std::to_string(status.running_containers)},
+                         {"total", std::to_string(status.total_containers)}});
   publish_phase_counts();
 }
 

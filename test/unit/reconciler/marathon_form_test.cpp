@@ -162,6 +162,37 @@ TEST(MarathonForm, EnvAndConstraints) {
   EXPECT_EQ(str(c[1].as_array()[2]), "2");
 }
 
+// The body is written as text: quotes, backslashes, control characters and
+// UTF-8 in any user value come back unchanged, and a user label never
+// replaces one of the controller's.
+TEST(MarathonForm, UserValuesRoundTripAndNeverReplaceOwnLabels) {
+  auto t = default_topology(1);
+  const std::string odd = "a\"b\\c\nd\te\x01f \xc3\xa9 \xe2\x82\xac";
+  t.environ = odd;
+  t.labels = {{"environment", "user"}, {kLabelTopology, "user"}, {odd, odd}};
+  t.env = {{odd, odd}};
+  t.constraints = {{odd, "LIKE", odd}};
+  t.executor_args = {odd};
+  t.image = odd;
+  t.package = odd;
+  t.resources = {0.25, 1536.5, 100};
+  const auto g = group_of(default_config(), t);
+  const auto& a = g.at("apps").as_array()[1].as_object();
+  const auto& l = a.at("labels").as_object();
+  EXPECT_EQ(str(l.at("environment")), odd);
+  EXPECT_EQ(str(l.at(kLabelTopology)), "wc");
+  EXPECT_EQ(str(l.at(odd)), odd);
+  EXPECT_EQ(l.size(), 7u);
+  EXPECT_EQ(str(a.at("env").at(odd)), odd);
+  EXPECT_EQ(str(a.at("constraints").as_array()[0].as_array()[2]), odd);
+  EXPECT_EQ(str(a.at("container").at("docker").at("image")), odd);
+  EXPECT_EQ(str(a.at("fetch").as_array()[0].at("uri")), odd);
+  EXPECT_EQ(str(a.at("cmd")), executor_command(default_config(), t, 1));
+  EXPECT_EQ(a.at("cpus").as_double(), 0.25);
+  EXPECT_EQ(a.at("mem").as_double(), 1536.5);
+  EXPECT_EQ(a.at("disk").as_int64(), 100);  // integral values are written as integers
+}
+
 TEST(MarathonForm, DesiredImageOverridesDefault) {
   auto t = default_topology(1);
   t.image = "my/heron:1";
