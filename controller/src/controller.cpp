@@ -61,7 +61,44 @@ const char* const kHeronDirs[] = {"topologies", "packingplans", "pplans", "execu
 Controller::Controller(zk::ZkClient& zk, marathon::MarathonClient& marathon, const TimeSource& time,
                        ControllerOptions options, ControllerHooks hooks)
     : zk_(zk), marathon_(marathon), time_(time), options_(std::move(options)),
-      hooks_(std::move(hooks)), queue_(options_.queue, hooks_.queue) {}
+      hooks_(std::move(hooks)), queue_(options_.queue, queue_hooks()) {}
+
+WorkQueueHooks Controller::queue_hooks() {
+  WorkQueueHooks h = hooks_.queue;
+  h.on_depth = [this, metrics = std::move(h.on_depth)](std::size_t depth) {
+    if (metrics) metrics(depth);
+    if (options_.pause_events_depth > 0) pause_events_by_depth();
+  };
+  return h;
+}
+
+// Runs after every change of the queue's depth, on whichever thread made it
+// (possibly holding mu_: it takes no lock of the controller's but events_mu_).
+// The depth is read again under events_mu_, so the last call always acts on
+// the current depth whatever order the calls run in.
+void Controller::pause_events_by_depth() {
+  std::lock_guard lock(events_mu_);
+  const std::size_t depth = queue_.depth();
+  const auto now = steady_clock::now();
+  if (depth == 0) backlog_since_.reset();
+  else if (!backlog_since_) backlog_since_ = now;
+  // A backlog that lasts: not the burst of keys one observation wakes, which
+  // workers clear in milliseconds without writing.
+  const bool lasting = backlog_since_ && now - *backlog_since_ >= options_.pause_events_after;
+  const bool pause = depth >= options_.pause_events_depth && lasting ? true : depth == 0 ? false : events_paused_;
+  if (pause == events_paused_) return;
+  events_paused_ = pause;
+  marathon_.pause_events(pause);
+  if (!pause) {
+    // One observation sees whatever the closed stream would have hinted. A
+    // flag, not request_observation(): the caller may hold mu_.
+    observe_after_resume_ = true;
+    observe_cv_.notify_all();
+  }
+  log::info(pause ? "marathon event stream closed while topologies are queued"
+                  : "marathon event stream reopened: the queue is empty",
+            {{"queued", std::to_string(depth)}});
+}
 
 Controller::~Controller() {
   stop(1s);
@@ -357,7 +394,7 @@ void Controller::observer_loop() {
     {
       std::unique_lock lock(mu_);
       observe_cv_.wait_until(lock, std::min(next_resync, steady_clock::now() + 2s), [&] {
-        return stopping_ || observe_requested_ || steady_clock::now() >= next_resync;
+        return stopping_ || observe_requested_ || observe_after_resume_ || steady_clock::now() >= next_resync;
       });
       if (stopping_) break;
       if (hooks_.tick) {
@@ -365,6 +402,7 @@ void Controller::observer_loop() {
         hooks_.tick(longest, total);
       }
       if (steady_clock::now() >= next_resync) resync = true;
+      if (observe_after_resume_.exchange(false)) observe_requested_ = true;
       if (!observe_requested_ && !resync) {
         last_loop_ms_ = steady_ms();
         continue;

@@ -331,6 +331,18 @@ class BeastMarathonClient final : public MarathonClient {
     });
   }
 
+  void pause_events(bool paused) override {
+    asio::post(ioc_, [this, paused] {
+      if (events_paused_ == paused) return;
+      events_paused_ = paused;
+      for (auto& sub : subscriptions_) {
+        // Paused: end the open stream. Resumed: wake the loop waiting below.
+        if (paused && sub->active != nullptr) sub->active->lowest().cancel();
+        if (!paused && sub->backoff) sub->backoff->cancel();
+      }
+    });
+  }
+
   void set_request_observer(RequestObserver observer) override {
     std::lock_guard lock(observer_mutex_);
     observer_ = std::move(observer);
@@ -593,6 +605,12 @@ class BeastMarathonClient final : public MarathonClient {
   asio::awaitable<void> run_events(std::shared_ptr<Subscription> sub) {
     auto delay = options_.event_backoff_initial;
     while (!stopping_) {
+      while (events_paused_ && !stopping_) {
+        sub->backoff->expires_after(std::chrono::hours(24));
+        co_await sub->backoff->async_wait(use_nothrow);
+        delay = options_.event_backoff_initial;
+      }
+      if (stopping_) break;
       Connection c;
       if (tls_) {
         c.tls = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(ioc_, *tls_);
@@ -614,6 +632,7 @@ class BeastMarathonClient final : public MarathonClient {
       sub->active = nullptr;
       c.close();
       if (stopping_) break;
+      if (events_paused_) continue;  // closed on purpose; waits above until resumed
       if (attached) {
         delay = options_.event_backoff_initial;
         log::warn("marathon event stream ended", {{"reconnect_in_ms", std::to_string(delay.count())}});
@@ -721,6 +740,7 @@ class BeastMarathonClient final : public MarathonClient {
 
   // Touched only on the client's thread.
   std::vector<std::shared_ptr<Subscription>> subscriptions_;
+  bool events_paused_ = false;  // on the client's thread only
 
   std::mutex observer_mutex_;
   RequestObserver observer_;

@@ -453,6 +453,36 @@ TEST(MarathonClient, EventStreamDeliversFramesAndReconnects) {
   EXPECT_TRUE(hmc::testing::wait_until([&] { return server.open_streams() == 0; }, 10s));
 }
 
+// Paused, the stream is closed (the server serializes nothing for it);
+// resumed, it reconnects at once, without waiting for a backoff.
+TEST(MarathonClient, PausedEventStreamIsClosedAndReopensOnResume) {
+  TestServer server([](const RecordedRequest&) {
+    Reply reply;
+    reply.event_stream = true;
+    return reply;
+  });
+  MarathonOptions options;
+  options.event_backoff_initial = 10s;  // a reconnect after resume must not wait for it
+  auto client = client_for(server.url(), options);
+  std::atomic<int> attached{0}, deployments{0};
+  client->subscribe_events({}, [&](const std::string& type, const std::string&) {
+    if (type == "event_stream_attached") ++attached;
+    if (type == "deployment_success") ++deployments;
+  });
+  ASSERT_TRUE(hmc::testing::wait_until([&] { return server.open_streams() == 1; }, 10s));
+  client->pause_events(true);
+  ASSERT_TRUE(hmc::testing::wait_until([&] { return server.open_streams() == 0; }, 10s));
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(server.open_streams(), 0);  // stays closed
+  EXPECT_EQ(attached.load(), 1);
+  client->pause_events(false);
+  ASSERT_TRUE(hmc::testing::wait_until([&] { return server.open_streams() == 1; }, 5s));
+  ASSERT_TRUE(hmc::testing::wait_until([&] { return attached.load() == 2; }, 5s));
+  server.push_event("event: deployment_success\ndata: {\"id\":\"d-1\"}\n\n");
+  ASSERT_TRUE(hmc::testing::wait_until([&] { return deployments.load() == 1; }, 5s));
+  client.reset();
+}
+
 TEST(MarathonClient, EventStreamConnectsOnceTheServerComesUp) {
   const int port = hmc::testing::free_port();
   MarathonOptions options;

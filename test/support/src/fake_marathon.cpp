@@ -471,6 +471,22 @@ void FakeMarathon::subscribe_events(std::vector<std::string> event_types,
   subscribers_.push_back(Subscriber{std::move(event_types), std::move(on_event)});
 }
 
+void FakeMarathon::pause_events(bool paused) {
+  std::lock_guard lock(mutex_);
+  if (paused && !events_paused_) ++event_pauses_;
+  events_paused_ = paused;
+}
+
+bool FakeMarathon::events_paused() const {
+  std::lock_guard lock(mutex_);
+  return events_paused_;
+}
+
+int FakeMarathon::event_pauses() const {
+  std::lock_guard lock(mutex_);
+  return event_pauses_;
+}
+
 void FakeMarathon::set_request_observer(marathon::RequestObserver observer) {
   std::lock_guard lock(mutex_);
   observer_ = std::move(observer);
@@ -480,6 +496,7 @@ void FakeMarathon::emit_event(const std::string& type, const std::string& data) 
   std::vector<Subscriber> subscribers;
   {
     std::lock_guard lock(mutex_);
+    if (events_paused_) return;  // the streams are closed
     subscribers = subscribers_;
   }
   for (const auto& s : subscribers) {

@@ -211,3 +211,33 @@ TEST(Controller, MarathonFailuresAreRetriedWithBackoffAndReported) {
   EXPECT_TRUE(st->last_error.empty());
   c.stop();
 }
+
+// Marathon's event stream is closed while topologies are queued for a worker
+// (observations wait for the queue then anyway) and reopened once the queue
+// is empty; a single new topology leaves it open.
+TEST(Controller, EventStreamClosedWhileTopologiesAreQueued) {
+  FakeZooKeeper zk;
+  FakeMarathon marathon;
+  marathon.set_create_delay(20ms);  // one worker: the queue stays busy for about 1.2 s
+  auto writer = zk.client();
+  constexpr int n = 60;
+  ASSERT_TRUE(submit(*writer, n));
+  auto client = zk.client();
+  hmc::SystemTimeSource clock;
+  auto o = options("a");
+  o.workers = 1;
+  o.pause_events_depth = 10;
+  Controller c(*client, marathon, clock, o);
+  ASSERT_TRUE(c.start());
+  ASSERT_TRUE(wait_until([&] { return marathon.events_paused(); }, 10s));
+  EXPECT_LT(marathon.count("create_group"), n);
+  ASSERT_TRUE(wait_until([&] { return running_statuses(*writer, n) == n; }, 20s));
+  ASSERT_TRUE(wait_until([&] { return !marathon.events_paused(); }, 10s));
+  EXPECT_EQ(marathon.event_pauses(), 1);
+
+  ASSERT_TRUE(writer->create("/heron-marathon/topologies/t" + std::to_string(n), desired("t" + std::to_string(n))));
+  ASSERT_TRUE(wait_until([&] { return running_statuses(*writer, n + 1) == n + 1; }, 10s));
+  EXPECT_EQ(marathon.event_pauses(), 1);
+  EXPECT_FALSE(marathon.events_paused());
+  c.stop();
+}

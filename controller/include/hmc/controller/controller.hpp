@@ -53,6 +53,14 @@ struct ControllerOptions {
   // a mass submit reaches Marathon first (reads of desired nodes queue behind
   // this session's writes on the server, and each write is a disk sync).
   std::chrono::milliseconds max_status_deferral = 10s;
+  // Marathon's event stream only hints that an observation is due, and while
+  // topologies are queued for a worker observations wait anyway. From this
+  // many queued topologies the stream is closed until the queue is empty:
+  // Marathon then serializes no events for the controller during a mass
+  // submit (a few per write), once the queue has not been empty for
+  // pause_events_after. 0: never closed.
+  std::size_t pause_events_depth = 100;
+  std::chrono::milliseconds pause_events_after = 250ms;
   WorkQueueOptions queue;
   std::string identity;  // this replica's name, written into status
   bool leader_election = true;  // only the elected replica acts (<root>/election)
@@ -121,6 +129,10 @@ class Controller {
     bool armed = false;                  // data watch on the desired node
   };
 
+  // The queue's hooks, with the event stream paused and resumed by depth.
+  WorkQueueHooks queue_hooks();
+  void pause_events_by_depth();
+
   void worker_loop();
   void observer_loop();
   bool observe_once();
@@ -151,6 +163,10 @@ class Controller {
   const TimeSource& time_;
   ControllerOptions options_;
   ControllerHooks hooks_;
+  std::mutex events_mu_;        // orders pause/resume calls
+  bool events_paused_ = false;  // as last asked of the Marathon client
+  std::optional<std::chrono::steady_clock::time_point> backlog_since_;  // queue not empty since
+  std::atomic<bool> observe_after_resume_{false};
   WorkQueue queue_;
 
   mutable std::mutex mu_;

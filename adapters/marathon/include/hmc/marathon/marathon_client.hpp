@@ -85,6 +85,11 @@ class MarathonClient {
   // must only hand the hint off. Stopped by the client's destructor.
   virtual void subscribe_events(std::vector<std::string> event_types,
                                 std::function<void(const std::string&, const std::string&)> on_event) = 0;
+  // While paused the event streams are closed, so Marathon serializes no
+  // events for this client; resumed, they reconnect at once (the first event
+  // is event_stream_attached). For a caller that would ignore the hints for a
+  // while anyway. Applies to later subscriptions too.
+  virtual void pause_events(bool paused) = 0;
 
   virtual void set_request_observer(RequestObserver observer) = 0;
 };

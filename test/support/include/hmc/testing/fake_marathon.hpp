@@ -49,6 +49,7 @@ class FakeMarathon final : public marathon::MarathonClient {
   Result<std::string> info() override;
   void subscribe_events(std::vector<std::string> event_types,
                         std::function<void(const std::string&, const std::string&)> on_event) override;
+  void pause_events(bool paused) override;
   void set_request_observer(marathon::RequestObserver observer) override;
 
   // ----- State -----
@@ -87,6 +88,10 @@ class FakeMarathon final : public marathon::MarathonClient {
   // Delivers an event to every subscriber whose filter lets it through.
   void emit_event(const std::string& type, const std::string& data);
   int subscriber_count() const;
+  // Whether the client's event streams are paused (emit_event then reaches no one),
+  // and how many times they were paused.
+  bool events_paused() const;
+  int event_pauses() const;
 
  private:
   std::atomic<std::int64_t> create_delay_ms_{0};
@@ -118,6 +123,8 @@ class FakeMarathon final : public marathon::MarathonClient {
   std::map<std::string, Failure> failures_;
   std::vector<Call> calls_;
   std::vector<Subscriber> subscribers_;
+  bool events_paused_ = false;
+  int event_pauses_ = 0;
   marathon::RequestObserver observer_;
   std::uint64_t counter_ = 0;
 };
