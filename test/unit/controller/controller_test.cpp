@@ -9,6 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
+
 using namespace std::chrono_literals;
 using hmc::controller::Controller;
 using hmc::controller::ControllerOptions;
@@ -58,75 +60,79 @@ bool submit(hmc::zk::ZkClient& zk, int n) {
   return true;
 }
 
+// The fakes with t0 .. t<n-1> desired before the controller starts; start()
+// runs a controller over them with the given options.
+struct MassSubmit {
+  explicit MassSubmit(int topologies) : n(topologies) { submitted = submit(*writer, n); }
+  bool start(const ControllerOptions& o) {
+    controller = std::make_unique<Controller>(*client, marathon, clock, o);
+    return static_cast<bool>(controller->start());
+  }
+  bool all_running() {
+    return wait_until([&] { return running_statuses(*writer, n) == n; }, 20s);
+  }
+
+  const int n;
+  FakeZooKeeper zk;
+  FakeMarathon marathon;
+  std::unique_ptr<hmc::zk::ZkClient> writer = zk.client();
+  std::unique_ptr<hmc::zk::ZkClient> client = zk.client();
+  hmc::SystemTimeSource clock;
+  std::unique_ptr<Controller> controller;
+  bool submitted = false;
+};
+
 }  // namespace
 
 TEST(Controller, OneCreatePerTopologyAndBulkObservation) {
-  FakeZooKeeper zk;
-  FakeMarathon marathon;
-  auto writer = zk.client();
-  constexpr int n = 60;
-  ASSERT_TRUE(submit(*writer, n));
-  auto client = zk.client();
-  hmc::SystemTimeSource clock;
-  Controller c(*client, marathon, clock, options("a"));
-  ASSERT_TRUE(c.start());
-  ASSERT_TRUE(wait_until([&] { return running_statuses(*writer, n) == n; }, 20s));
+  MassSubmit m(60);
+  ASSERT_TRUE(m.submitted);
+  ASSERT_TRUE(m.start(options("a")));
+  ASSERT_TRUE(m.all_running());
   // Every topology was created exactly once, never twice from a stale view.
-  EXPECT_EQ(marathon.count("create_group"), n);
-  EXPECT_EQ(marathon.count("update_group"), 0);
+  EXPECT_EQ(m.marathon.count("create_group"), m.n);
+  EXPECT_EQ(m.marathon.count("update_group"), 0);
   // Observation is in bulk: far fewer observations than topologies.
-  EXPECT_LT(marathon.count("observe"), n / 2) << marathon.count("observe");
-  c.stop();
+  EXPECT_LT(m.marathon.count("observe"), m.n / 2) << m.marathon.count("observe");
+  m.controller->stop();
 }
 
 // Statuses wait briefly (status_write_delay) to share ZooKeeper multis, one
 // transaction and disk sync each, rather than one multi per status. Without
 // the wait this run takes about 40 multis.
 TEST(Controller, StatusWritesWaitBrieflyToShareMultis) {
-  FakeZooKeeper zk;
-  FakeMarathon marathon;
-  auto writer = zk.client();
-  constexpr int n = 60;
-  ASSERT_TRUE(submit(*writer, n));
-  auto client = zk.client();
-  hmc::SystemTimeSource clock;
+  MassSubmit m(60);
+  ASSERT_TRUE(m.submitted);
   auto o = options("a");
   o.max_status_deferral = 0ms;  // the delay alone, not the wait for a busy queue
-  Controller c(*client, marathon, clock, o);
-  ASSERT_TRUE(c.start());
-  ASSERT_TRUE(wait_until([&] { return running_statuses(*writer, n) == n; }, 20s));
+  ASSERT_TRUE(m.start(o));
+  ASSERT_TRUE(m.all_running());
   // At least one status per topology (Deploying, then Running): without
   // batching that is at least n multis.
-  EXPECT_LT(zk.call_count(hmc::testing::FakeZkOp::multi), static_cast<std::size_t>(n / 2))
-      << zk.call_count(hmc::testing::FakeZkOp::multi);
-  c.stop();
+  EXPECT_LT(m.zk.call_count(hmc::testing::FakeZkOp::multi), static_cast<std::size_t>(m.n / 2))
+      << m.zk.call_count(hmc::testing::FakeZkOp::multi);
+  m.controller->stop();
 }
 
 // A mass submit goes to Marathon first: statuses wait while topologies are
 // queued, but only for max_status_deferral, so they never go stale for long.
 TEST(Controller, StatusesWaitForQueuedWritesOnlySoLong) {
-  FakeZooKeeper zk;
-  FakeMarathon marathon;
-  marathon.set_create_delay(20ms);  // one worker: the queue stays busy for about 1.2 s
-  auto writer = zk.client();
-  constexpr int n = 60;
-  ASSERT_TRUE(submit(*writer, n));
-  auto client = zk.client();
-  hmc::SystemTimeSource clock;
+  MassSubmit m(60);
+  ASSERT_TRUE(m.submitted);
+  m.marathon.set_create_delay(20ms);  // one worker: the queue stays busy for about 1.2 s
   auto o = options("a");
   o.workers = 1;
   o.max_status_deferral = 200ms;
-  Controller c(*client, marathon, clock, o);
-  ASSERT_TRUE(c.start());
+  ASSERT_TRUE(m.start(o));
   auto statuses = [&] {
-    auto names = writer->children("/heron-marathon/status");
+    auto names = m.writer->children("/heron-marathon/status");
     return names ? static_cast<int>(names->size()) : 0;
   };
   // Statuses appear while creates are still going on.
   ASSERT_TRUE(wait_until([&] { return statuses() > 0; }, 10s));
-  EXPECT_LT(marathon.count("create_group"), n - 10) << "statuses waited for the whole queue";
-  ASSERT_TRUE(wait_until([&] { return running_statuses(*writer, n) == n; }, 20s));
-  c.stop();
+  EXPECT_LT(m.marathon.count("create_group"), m.n - 10) << "statuses waited for the whole queue";
+  ASSERT_TRUE(m.all_running());
+  m.controller->stop();
 }
 
 TEST(Controller, AStandbyKeepsItsViewWarmButNeverWritesThenTakesOver) {
@@ -216,28 +222,23 @@ TEST(Controller, MarathonFailuresAreRetriedWithBackoffAndReported) {
 // (observations wait for the queue then anyway) and reopened once the queue
 // is empty; a single new topology leaves it open.
 TEST(Controller, EventStreamClosedWhileTopologiesAreQueued) {
-  FakeZooKeeper zk;
-  FakeMarathon marathon;
-  marathon.set_create_delay(20ms);  // one worker: the queue stays busy for about 1.2 s
-  auto writer = zk.client();
-  constexpr int n = 60;
-  ASSERT_TRUE(submit(*writer, n));
-  auto client = zk.client();
-  hmc::SystemTimeSource clock;
+  MassSubmit m(60);
+  ASSERT_TRUE(m.submitted);
+  m.marathon.set_create_delay(20ms);  // one worker: the queue stays busy for about 1.2 s
   auto o = options("a");
   o.workers = 1;
   o.pause_events_depth = 10;
-  Controller c(*client, marathon, clock, o);
-  ASSERT_TRUE(c.start());
-  ASSERT_TRUE(wait_until([&] { return marathon.events_paused(); }, 10s));
-  EXPECT_LT(marathon.count("create_group"), n);
-  ASSERT_TRUE(wait_until([&] { return running_statuses(*writer, n) == n; }, 20s));
-  ASSERT_TRUE(wait_until([&] { return !marathon.events_paused(); }, 10s));
-  EXPECT_EQ(marathon.event_pauses(), 1);
+  ASSERT_TRUE(m.start(o));
+  ASSERT_TRUE(wait_until([&] { return m.marathon.events_paused(); }, 10s));
+  EXPECT_LT(m.marathon.count("create_group"), m.n);
+  ASSERT_TRUE(m.all_running());
+  ASSERT_TRUE(wait_until([&] { return !m.marathon.events_paused(); }, 10s));
+  EXPECT_EQ(m.marathon.event_pauses(), 1);
 
-  ASSERT_TRUE(writer->create("/heron-marathon/topologies/t" + std::to_string(n), desired("t" + std::to_string(n))));
-  ASSERT_TRUE(wait_until([&] { return running_statuses(*writer, n + 1) == n + 1; }, 10s));
-  EXPECT_EQ(marathon.event_pauses(), 1);
-  EXPECT_FALSE(marathon.events_paused());
-  c.stop();
+  const std::string one_more = "t" + std::to_string(m.n);
+  ASSERT_TRUE(m.writer->create("/heron-marathon/topologies/" + one_more, desired(one_more)));
+  ASSERT_TRUE(wait_until([&] { return running_statuses(*m.writer, m.n + 1) == m.n + 1; }, 10s));
+  EXPECT_EQ(m.marathon.event_pauses(), 1);
+  EXPECT_FALSE(m.marathon.events_paused());
+  m.controller->stop();
 }
