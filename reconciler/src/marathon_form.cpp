@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <utility>
 
 namespace hmc::reconciler {
 
@@ -193,13 +194,11 @@ std::string build_group_json(const ReconcilerConfig& cfg, const DesiredTopology&
     if (v.is_int64()) json_text::append_int(out, v.get_int64());
     else out += json::serialize(v);
   };
-  auto string_map = [](std::string& out, const std::map<std::string, std::string>& m, bool first) {
-    for (const auto& [k, v] : m) {
-      if (!first) out += ',';
-      first = false;
-      append_key(out, k);
-      append_string(out, v);
-    }
+  // `,"key":"value"`: every label after the first, every env entry after the first.
+  auto string_member = [](std::string& out, std::string_view k, std::string_view v, bool comma) {
+    if (comma) out += ',';
+    append_key(out, k);
+    append_string(out, v);
   };
   std::string out;
   out.reserve(2048 * static_cast<std::size_t>(t.containers + 1));
@@ -236,18 +235,12 @@ std::string build_group_json(const ReconcilerConfig& cfg, const DesiredTopology&
                                                        {kLabelSpecHash, hash},
                                                        {kLabelContainerIndex, std::to_string(i)},
                                                        {kLabelDesiredInstances, "1"}};
-    for (const auto& [k, v] : own) {
-      out += ',';
-      append_key(out, k);
-      append_string(out, v);
-    }
+    for (const auto& [k, v] : own) string_member(out, k, v, true);
     // The user's labels after the controller's; a user label never replaces one.
     for (const auto& [k, v] : t.labels) {
       if (k == "environment" || std::any_of(std::begin(own), std::end(own), [&](const auto& o) { return k == o.first; }))
         continue;
-      out += ',';
-      append_key(out, k);
-      append_string(out, v);
+      string_member(out, k, v, true);
     }
     out += "},\"fetch\":[";
     auto add_fetch = [&](const std::string& uri, bool first) {
@@ -261,7 +254,8 @@ std::string build_group_json(const ReconcilerConfig& cfg, const DesiredTopology&
     out += ']';
     if (!t.env.empty()) {
       out += ",\"env\":{";
-      string_map(out, t.env, true);
+      bool comma = false;
+      for (const auto& [k, v] : t.env) string_member(out, k, v, std::exchange(comma, true));
       out += '}';
     }
     if (!t.constraints.empty()) {
