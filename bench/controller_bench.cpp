@@ -19,6 +19,8 @@
 //          [--observe-interval D] [--idle-seconds S] [--latency-samples K] [--no-floor]
 //          [--write-batch B] (desired nodes per ZooKeeper multi, default 100; 1: one create each)
 //          [--zk-warmup N] (nodes written and removed in ZooKeeper before measuring, default 20000)
+//          [--zk-connection nio|nio-direct|netty] (ZooKeeper's client connections, default netty:
+//                                                 bench/zookeeper_bench.cpp shows why)
 //          [--log-level L] [--keep-log FILE]   (the controller's log level, and a copy of its log)
 #include "hmc/common/clock.hpp"
 #include "hmc/reconciler/desired.hpp"
@@ -173,16 +175,7 @@ struct CpuMem {
 
 CpuMem sample(pid_t pid) {
   CpuMem out;
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string s((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-  std::istringstream rest(s.substr(s.rfind(')') + 2));
-  std::string f;
-  unsigned long utime = 0, stime = 0;
-  for (int i = 3; i <= 15 && rest >> f; ++i) {
-    if (i == 14) utime = std::stoul(f);
-    if (i == 15) stime = std::stoul(f);
-  }
-  out.cpu_seconds = static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  out.cpu_seconds = hmc::testing::cpu_seconds(pid);
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
   for (std::string line; std::getline(status, line);)
     if (line.rfind("VmRSS:", 0) == 0) out.rss_kib = std::atol(line.c_str() + 6);
@@ -348,7 +341,7 @@ std::unique_ptr<hmc::zk::ZkClient> zk_client(const std::string& connect) {
 int main(int argc, char** argv) try {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   int n = 1000, concurrency = 4, workers = 4, idle_seconds = 60, latency_samples = 200, write_batch = 100, zk_warmup = 20000;
-  std::string observe_interval = "200ms", log_level = "warn", keep_log;
+  std::string observe_interval = "200ms", log_level = "warn", keep_log, zk_connection = "netty";
   bool floor = true;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -365,15 +358,18 @@ int main(int argc, char** argv) try {
     else if (a == "--no-floor") floor = false;
     else if (a == "--write-batch") write_batch = std::max(1, std::stoi(val()));
     else if (a == "--zk-warmup") zk_warmup = std::max(0, std::stoi(val()));
+    else if (a == "--zk-connection") zk_connection = val();
     else if (a == "--log-level") log_level = val();
     else if (a == "--keep-log") keep_log = val();
     else throw std::runtime_error("unknown option " + a);
   }
-  std::printf("topologies=%d concurrency=%d workers=%d observe-interval=%s\n", n, concurrency, workers,
-              observe_interval.c_str());
+  hmc::testing::ZooKeeperServerOptions zk_options;
+  zk_options.system_properties = hmc::testing::connection_properties(zk_connection);
+  std::printf("topologies=%d concurrency=%d workers=%d observe-interval=%s zk-connection=%s\n", n, concurrency,
+              workers, observe_interval.c_str(), zk_connection.c_str());
   const double floor_ms = floor ? run_floor(n, concurrency) : -1;
 
-  hmc::testing::ZooKeeperServer zk;
+  hmc::testing::ZooKeeperServer zk(zk_options);
   MarathonSim sim(sim_options(n + latency_samples));
   hmc::testing::TempDir tmp;
   std::vector<std::string> args = {std::string(HMC_BINARY_DIR) + "/controller/heron-marathon-controller",

@@ -305,8 +305,9 @@ TEST_F(ZkClientTest, MultiIsAllOrNothingAndFencedByCheck) {
   EXPECT_TRUE(c->multi({}));
 }
 
-TEST_F(ZkClientTest, GetManyPipelinesReadsInOrderWithWatches) {
-  auto c = connect();
+// Pipelined reads in order, with watches only where a node exists; run against
+// each of the server's connection factories.
+void expect_pipelined_reads_in_order_with_watches(zk::ZkClient* c) {
   ASSERT_TRUE(c);
   ASSERT_TRUE(c->ensure_path("/many"));
   std::vector<std::string> paths;
@@ -355,6 +356,27 @@ TEST_F(ZkClientTest, GetManyPipelinesReadsInOrderWithWatches) {
   EXPECT_EQ(all[1]->data, "changed");
   EXPECT_EQ(all[2]->data, "made later");
   EXPECT_TRUE(c->get_many({}).empty());
+}
+
+TEST_F(ZkClientTest, GetManyPipelinesReadsInOrderWithWatches) {
+  auto c = connect();
+  expect_pipelined_reads_in_order_with_watches(c.get());
+}
+
+class ZkClientNettyTest : public ZkClientTest {
+ protected:
+  static ZooKeeperServerOptions server_options() {
+    ZooKeeperServerOptions o;
+    o.system_properties = hmc::testing::connection_properties("netty");
+    return o;
+  }
+  ZkClientNettyTest() : ZkClientTest(server_options()) {}
+};
+
+TEST_F(ZkClientNettyTest, ServerUsesNettyAndPipelinedReadsMatch) {
+  EXPECT_NE(server_.log().find("NettyServerCnxnFactory"), std::string::npos) << server_.log();
+  auto c = connect();
+  expect_pipelined_reads_in_order_with_watches(c.get());
 }
 
 TEST_F(ZkClientTest, MultiAsyncAnswersOnTheDispatcherInSessionOrder) {

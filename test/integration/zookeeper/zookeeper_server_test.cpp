@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <stdexcept>
 
 namespace {
 
@@ -57,6 +58,29 @@ TEST(ZooKeeperServerHarness, ConfiguredTickBoundsSessionTimeouts) {
   const auto conf = zk.four_letter("conf");
   EXPECT_NE(conf.find("minSessionTimeout=200"), std::string::npos) << conf;
   EXPECT_NE(conf.find("maxSessionTimeout=2000"), std::string::npos) << conf;
+}
+
+TEST(ZooKeeperServerHarness, ServerCpuIsReadFromProc) {
+  ZooKeeperServer zk;
+  const double started = hmc::testing::cpu_seconds(zk.pid());
+  EXPECT_GT(started, 0.1);  // a JVM does not start on less
+  zk.stop();
+  EXPECT_EQ(hmc::testing::cpu_seconds(zk.pid()), 0.0);
+}
+
+TEST(ZooKeeperServerHarness, ConnectionSetupsAreNamedAndApplied) {
+  EXPECT_TRUE(hmc::testing::connection_properties("nio").empty());
+  try {
+    (void)hmc::testing::connection_properties("epoll");
+    ADD_FAILURE() << "an unknown setup was accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("'epoll'"), std::string::npos) << e.what();
+  }
+  hmc::testing::ZooKeeperServerOptions options;
+  options.system_properties = hmc::testing::connection_properties("nio-direct");
+  ZooKeeperServer zk(options);
+  EXPECT_EQ(zk.four_letter("ruok"), "imok");
+  EXPECT_NE(zk.log().find("no worker threads"), std::string::npos) << zk.log();
 }
 
 }  // namespace

@@ -243,6 +243,13 @@ ZooKeeperServer::ZooKeeperServer(ZooKeeperServerOptions options) : options_(opti
   if (options_.start) start();
 }
 
+std::map<std::string, std::string> connection_properties(const std::string& setup) {
+  if (setup == "nio") return {};
+  if (setup == "nio-direct") return {{"zookeeper.nio.numWorkerThreads", "0"}};
+  if (setup == "netty") return {{"zookeeper.serverCnxnFactory", kNettyServerCnxnFactory}};
+  throw std::invalid_argument("ZooKeeper connection setup must be nio, nio-direct or netty, not '" + setup + "'");
+}
+
 ZooKeeperServer::~ZooKeeperServer() {
   try {
     relay_.reset();
@@ -297,6 +304,10 @@ void ZooKeeperServer::start() {
         "-Dzookeeper.jmx.log4j.disable=true", "-Dzookeeper.admin.enableServer=false",
         // Lets tests store nodes above the default 1 MiB limit.
         "-Djute.maxbuffer=4194304", "-cp", class_path(), main_class, config_file_};
+    const auto classpath = std::find(argv.begin(), argv.end(), std::string("-cp"));
+    std::vector<std::string> properties;
+    for (const auto& [key, value] : options_.system_properties) properties.push_back("-D" + key + "=" + value);
+    argv.insert(classpath, properties.begin(), properties.end());
     if (!std::filesystem::exists("/usr/bin/setpriv")) argv.erase(argv.begin(), argv.begin() + 4);
     if (!options_.network_namespace.empty()) {
       const auto java = std::find(argv.begin(), argv.end(), std::string(java_binary));

@@ -80,4 +80,8 @@ class TempDir {
 std::string read_file(const std::string& path);
 void write_file(const std::string& path, const std::string& data);
 
+// CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat;
+// 0 if it is gone.
+double cpu_seconds(pid_t pid);
+
 }  // namespace hmc::testing

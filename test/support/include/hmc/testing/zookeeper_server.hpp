@@ -17,10 +17,23 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <string>
 
 namespace hmc::testing {
+
+// The server's Netty connection factory (zookeeper.serverCnxnFactory). The
+// default, NIO, hands every request to a worker thread on its own; Netty
+// decodes every request one read brought in, so a pipelined batch of reads
+// costs the server a fraction of the CPU (bench/zookeeper_bench.cpp).
+inline constexpr const char* kNettyServerCnxnFactory = "org.apache.zookeeper.server.NettyServerCnxnFactory";
+
+// The system properties of a named client connection setup: "nio" (the
+// server's default: none), "nio-direct" (NIO with requests handled on the
+// selector thread, zookeeper.nio.numWorkerThreads=0) or "netty". Throws
+// std::invalid_argument naming the setup for any other name.
+std::map<std::string, std::string> connection_properties(const std::string& setup);
 
 struct ZooKeeperServerOptions {
   // Short ticks keep session expiry tests quick: the server accepts session
@@ -40,6 +53,9 @@ struct ZooKeeperServerOptions {
   // the server keeps running, so sessions expire exactly as on a network
   // partition (a paused server instead races expiry against reconnection).
   bool network_control = false;
+  // Extra Java system properties for the server (-Dkey=value), e.g.
+  // {"zookeeper.serverCnxnFactory", kNettyServerCnxnFactory}.
+  std::map<std::string, std::string> system_properties;
 };
 
 class ZooKeeperServer {
