@@ -294,7 +294,7 @@ std::string request_kind(const std::string& method, const std::string& path) {
 void print_request_times(const MarathonSim& sim, hmc::TimePoint t0) {
   const json::value v = json::parse(sim.get("/_sim/requests").body);
   double first_post = -1, last_post = -1;
-  std::vector<double> gets;
+  std::vector<std::pair<double, std::string>> others;
   for (auto& e : v.at("requests").as_array()) {
     const auto& o = e.as_object();
     if (std::string(o.at("userAgent").as_string()).find("controller-bench") != std::string::npos) continue;
@@ -304,13 +304,14 @@ void print_request_times(const MarathonSim& sim, hmc::TimePoint t0) {
     if (o.at("method").as_string() == "POST") {
       if (first_post < 0) first_post = rel;
       last_post = rel;
-    } else if (std::string(o.at("path").as_string()).rfind("/v2/groups", 0) == 0) {
-      gets.push_back(rel);
+    } else if (rel >= 0) {
+      others.emplace_back(rel, request_kind(std::string(o.at("method").as_string()),
+                                            std::string(o.at("path").as_string())));
     }
   }
-  std::printf("controller POSTs reached marathon-sim from %.0f ms to %.0f ms; group GETs at", first_post, last_post);
-  for (double g : gets) std::printf(" %.0f", g);
-  std::printf(" ms\n");
+  std::printf("controller POSTs reached marathon-sim from %.0f ms to %.0f ms; other requests:", first_post, last_post);
+  for (auto& [at, kind] : others) std::printf(" %s at %.0f;", kind.c_str(), at);
+  std::printf("\n");
 }
 
 void print_requests(const MarathonSim& sim, const char* what) {
