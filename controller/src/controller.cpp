@@ -6,6 +6,7 @@
 #include "hmc/zookeeper/zk_client.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <malloc.h>
 #include <utility>
 
@@ -79,13 +80,13 @@ WorkQueueHooks Controller::queue_hooks() {
 void Controller::pause_events_by_depth() {
   std::lock_guard lock(events_mu_);
   const std::size_t depth = queue_.depth();
-  const auto now = steady_clock::now();
-  if (depth == 0) backlog_since_.reset();
-  else if (!backlog_since_) backlog_since_ = now;
-  // A backlog that lasts: not the burst of keys one observation wakes, which
-  // workers clear in milliseconds without writing.
-  const bool lasting = backlog_since_ && now - *backlog_since_ >= options_.pause_events_after;
-  const bool pause = depth >= options_.pause_events_depth && lasting ? true : depth == 0 ? false : events_paused_;
+  const std::uint64_t writes = marathon_writes_.load();
+  if (depth == 0) backlog_writes_.reset();
+  else if (!backlog_writes_) backlog_writes_ = writes;
+  // A backlog that writes: a mass submit, not the burst of keys one
+  // observation wakes, which workers clear in milliseconds without writing.
+  const bool writing = backlog_writes_ && writes - *backlog_writes_ >= options_.pause_events_after_writes;
+  const bool pause = depth >= options_.pause_events_depth && writing ? true : depth == 0 ? false : events_paused_;
   if (pause == events_paused_) return;
   events_paused_ = pause;
   marathon_.pause_events(pause);
@@ -424,6 +425,8 @@ void Controller::observer_loop() {
     while (!stopping_ && queue_.depth() > 0 && steady_clock::now() < defer_until)
       std::this_thread::sleep_for(10ms);
     if (stopping_) break;
+    wait_for_deployments_to_settle();
+    if (stopping_) break;
     {
       std::lock_guard lock(mu_);
       observe_requested_ = false;
@@ -445,11 +448,38 @@ void Controller::observer_loop() {
   }
 }
 
+void Controller::wait_for_deployments_to_settle() {
+  std::size_t writes;
+  {
+    std::lock_guard lock(mu_);
+    writes = writes_since_observe_;
+  }
+  if (options_.settle_after_writes == 0 || writes < options_.settle_after_writes) return;
+  const std::string prefix = rc::group_id_for(options_.reconciler, "");  // "<group root>/"
+  const auto until = steady_clock::now() + options_.max_observe_deferral;
+  std::size_t last = std::numeric_limits<std::size_t>::max();
+  // New work in the queue ends the wait: its writes go first, then this check again.
+  while (!stopping_ && queue_.depth() == 0 && steady_clock::now() < until) {
+    auto deployments = marathon_.list_deployments();
+    if (!deployments) return;  // the observation reports Marathon's trouble
+    std::size_t ours = 0;
+    for (const auto& d : *deployments)
+      if (std::any_of(d.affected_apps.begin(), d.affected_apps.end(),
+                      [&](const std::string& app) { return app.rfind(prefix, 0) == 0; }))
+        ++ours;
+    if (ours == 0 || ours >= last) return;
+    last = ours;
+    std::unique_lock lock(mu_);
+    observe_cv_.wait_for(lock, options_.min_observe_interval, [&] { return stopping_.load(); });
+  }
+}
+
 bool Controller::observe_once() {
   std::uint64_t gen;
   {
     std::lock_guard lock(mu_);
     gen = ++cycles_started_;
+    writes_since_observe_ = 0;
   }
   auto snap = marathon_.observe(options_.reconciler.group_root);
   if (!snap) {
@@ -654,7 +684,9 @@ void Controller::process(const std::string& name) {
     std::lock_guard lock(mu_);
     // The next reconcile of this key must see an observation started after these writes.
     keys_[name].need_generation = cycles_started_ + 1;
+    ++writes_since_observe_;
   }
+  if (wrote) ++marathon_writes_;
   if (wrote && hooks_.drift_repaired) {
     if (auto* c = rc::find_condition(plan.status.conditions, rc::kCondDrift);
         c && c->status == rc::ConditionStatus::True)

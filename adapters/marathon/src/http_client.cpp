@@ -261,12 +261,9 @@ class BeastMarathonClient final : public MarathonClient {
       snapshot.groups = std::move(*parsed);
     }
 
-    auto deployments = call(http::verb::get, url_.path_prefix + "/v2/deployments", "/v2/deployments");
+    auto deployments = list_deployments();
     if (!deployments) return deployments.error();
-    if (auto e = failure("GET /v2/deployments", *deployments)) return *e;
-    auto parsed_deployments = parse_deployments(deployments->body);
-    if (!parsed_deployments) return parsed_deployments.error();
-    snapshot.deployments = std::move(*parsed_deployments);
+    snapshot.deployments = std::move(*deployments);
 
     auto queue = call(http::verb::get, url_.path_prefix + "/v2/queue?embed=lastUnusedOffers", "/v2/queue");
     if (!queue) return queue.error();
@@ -275,6 +272,13 @@ class BeastMarathonClient final : public MarathonClient {
     if (!parsed_queue) return parsed_queue.error();
     snapshot.queue = std::move(*parsed_queue);
     return snapshot;
+  }
+
+  Result<std::vector<reconciler::ObservedDeployment>> list_deployments() override {
+    auto r = call(http::verb::get, url_.path_prefix + "/v2/deployments", "/v2/deployments");
+    if (!r) return r.error();
+    if (auto e = failure("GET /v2/deployments", *r)) return *e;
+    return parse_deployments(r->body);
   }
 
   Result<ChangeResult> create_group(const std::string& body) override {

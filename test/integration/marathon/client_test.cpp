@@ -100,6 +100,20 @@ TEST(MarathonClient, ObserveSendsThreeRequestsAndParsesTheSnapshot) {
   }
 }
 
+TEST(MarathonClient, ListDeploymentsSendsOneRequest) {
+  TestServer server([](const RecordedRequest& r) { return marathon_like(r, ""); });
+  auto client = client_for(server.url());
+  auto deployments = client->list_deployments();
+  ASSERT_TRUE(deployments) << deployments.error().message;
+  ASSERT_EQ(deployments->size(), 1u);
+  EXPECT_EQ(deployments->front().id, "d-1");
+  EXPECT_EQ(deployments->front().current_actions.at(0).action, "StartApplication");
+  const auto requests = server.recorded();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].method, "GET");
+  EXPECT_EQ(requests[0].target, "/v2/deployments");
+}
+
 TEST(MarathonClient, MissingRootGroupIsNoTopologies) {
   TestServer server([](const RecordedRequest& r) {
     if (r.target.starts_with("/v2/groups")) return Reply{404, R"({"message":"Group '/heron/topologies' does not exist"})"};

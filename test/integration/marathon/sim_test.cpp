@@ -153,6 +153,11 @@ TEST(MarathonClientOnSim, LockedDeploymentAndWaitingQueue) {
   });
   ASSERT_FALSE(waiting.deployments.empty());
   ASSERT_FALSE(waiting.queue.empty());
+  auto listed = client->list_deployments();
+  ASSERT_TRUE(listed) << listed.error().message;
+  ASSERT_EQ(listed->size(), waiting.deployments.size());
+  EXPECT_EQ(listed->front().id, waiting.deployments.front().id);
+  EXPECT_EQ(listed->front().affected_apps, waiting.deployments.front().affected_apps);
   const auto& entry = waiting.queue.front();
   EXPECT_TRUE(entry.app_id.starts_with(kGroup)) << entry.app_id;
   bool cpus_declined = false;

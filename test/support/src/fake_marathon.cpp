@@ -55,6 +55,23 @@ void FakeMarathon::complete_deployments() {
   deployments_.clear();
 }
 
+void FakeMarathon::complete_deployments_per_list(int n) {
+  std::lock_guard lock(mutex_);
+  complete_per_list_ = std::max(0, n);
+}
+
+void FakeMarathon::complete_apps(const std::vector<std::string>& app_ids) {
+  for (auto& [id, group] : groups_) {
+    for (auto& app : group.apps) {
+      if (std::find(app_ids.begin(), app_ids.end(), app.id) == app_ids.end()) continue;
+      app.deployment_ids.clear();
+      app.tasks_running = app.instances;
+      app.tasks_healthy = app.instances;
+      app.tasks_staged = 0;
+    }
+  }
+}
+
 void FakeMarathon::put_group(reconciler::ObservedGroup group) {
   std::lock_guard lock(mutex_);
   group.id = normalize(group.id);
@@ -257,6 +274,20 @@ Result<reconciler::MarathonSnapshot> FakeMarathon::observe(const std::string& gr
   snapshot.deployments = deployments_;
   snapshot.queue = queue_;
   return snapshot;
+}
+
+Result<std::vector<reconciler::ObservedDeployment>> FakeMarathon::list_deployments() {
+  std::lock_guard lock(mutex_);
+  const Call call{"list_deployments", {}, {}, false, 0};
+  if (auto e = take_failure("list_deployments")) {
+    record("list_deployments", "/v2/deployments", "GET", call, e->code);
+    return *e;
+  }
+  record("list_deployments", "/v2/deployments", "GET", call, 200);
+  const auto done = std::min(deployments_.size(), static_cast<std::size_t>(complete_per_list_));
+  for (std::size_t i = 0; i < done; ++i) complete_apps(deployments_[i].affected_apps);
+  deployments_.erase(deployments_.begin(), deployments_.begin() + static_cast<std::ptrdiff_t>(done));
+  return deployments_;
 }
 
 void FakeMarathon::set_create_delay(std::chrono::milliseconds delay) { create_delay_ms_ = delay.count(); }

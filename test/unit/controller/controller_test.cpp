@@ -9,7 +9,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
+#include <thread>
 
 using namespace std::chrono_literals;
 using hmc::controller::Controller;
@@ -135,6 +137,74 @@ TEST(Controller, StatusesWaitForQueuedWritesOnlySoLong) {
   m.controller->stop();
 }
 
+// Calls recorded after the first create_group, up to (not including) the
+// first observe after it.
+std::vector<std::string> calls_before_next_observe(const FakeMarathon& marathon) {
+  std::vector<std::string> out;
+  bool created = false;
+  for (const auto& c : marathon.calls()) {
+    if (c.method == "create_group") created = true;
+    if (!created) continue;
+    if (c.method == "observe") break;
+    out.push_back(c.method);
+  }
+  return out;
+}
+
+// After a burst of writes the group tree (Marathon's most expensive read)
+// waits while Marathon works through the burst's deployments.
+TEST(Controller, AfterABurstOfWritesTheGroupTreeWaitsForDeploymentsToSettle) {
+  MassSubmit m(60);
+  ASSERT_TRUE(m.submitted);
+  m.marathon.set_auto_complete(false);
+  m.marathon.complete_deployments_per_list(20);  // 60 deployments: gone after the third look
+  auto o = options("a");
+  o.settle_after_writes = 30;
+  ASSERT_TRUE(m.start(o));
+  // Deployments only finish through the controller's looks at them.
+  ASSERT_TRUE(m.all_running());
+  EXPECT_EQ(m.marathon.count("create_group"), m.n);
+  const auto before = calls_before_next_observe(m.marathon);
+  EXPECT_GE(std::count(before.begin(), before.end(), "list_deployments"), 3) << before.size();
+  ASSERT_FALSE(before.empty());
+  EXPECT_EQ(before.back(), "list_deployments");
+  m.controller->stop();
+}
+
+// Deployments that do not progress (waiting for offers) hold nothing up:
+// the second look sees as many as the first, and the observation goes ahead.
+TEST(Controller, StuckDeploymentsDoNotHoldTheObservationUp) {
+  MassSubmit m(60);
+  ASSERT_TRUE(m.submitted);
+  m.marathon.set_auto_complete(false);
+  auto o = options("a");
+  o.settle_after_writes = 30;
+  ASSERT_TRUE(m.start(o));
+  ASSERT_TRUE(wait_until([&] { return m.marathon.count("create_group") == m.n; }, 10s));
+  ASSERT_TRUE(wait_until([&] { return m.marathon.count("observe") >= 2; }, 10s));
+  const auto before = calls_before_next_observe(m.marathon);
+  EXPECT_EQ(std::count(before.begin(), before.end(), "list_deployments"), 2);
+  // One more topology is one write, not a burst: its observation does not look first.
+  const int observed = m.marathon.count("observe");
+  const std::string one_more = "t" + std::to_string(m.n);
+  ASSERT_TRUE(m.writer->create("/heron-marathon/topologies/" + one_more, desired(one_more)));
+  ASSERT_TRUE(wait_until([&] { return m.marathon.count("observe") > observed; }, 10s));
+  EXPECT_EQ(m.marathon.count("create_group"), m.n + 1);
+  EXPECT_EQ(m.marathon.count("list_deployments"), 2);
+  m.controller->stop();
+}
+
+TEST(Controller, AFewWritesAreObservedWithoutListingDeploymentsFirst) {
+  MassSubmit m(5);
+  ASSERT_TRUE(m.submitted);
+  auto o = options("a");
+  o.settle_after_writes = 30;
+  ASSERT_TRUE(m.start(o));
+  ASSERT_TRUE(m.all_running());
+  EXPECT_EQ(m.marathon.count("list_deployments"), 0);
+  m.controller->stop();
+}
+
 TEST(Controller, AStandbyKeepsItsViewWarmButNeverWritesThenTakesOver) {
   FakeZooKeeper zk;
   FakeMarathon leader_view, standby_view;
@@ -220,7 +290,8 @@ TEST(Controller, MarathonFailuresAreRetriedWithBackoffAndReported) {
 
 // Marathon's event stream is closed while topologies are queued for a worker
 // (observations wait for the queue then anyway) and reopened once the queue
-// is empty; a single new topology leaves it open.
+// is empty; a single new topology, or a resync that queues every topology
+// but writes nothing, leaves it open.
 TEST(Controller, EventStreamClosedWhileTopologiesAreQueued) {
   MassSubmit m(60);
   ASSERT_TRUE(m.submitted);
@@ -238,6 +309,15 @@ TEST(Controller, EventStreamClosedWhileTopologiesAreQueued) {
   const std::string one_more = "t" + std::to_string(m.n);
   ASSERT_TRUE(m.writer->create("/heron-marathon/topologies/" + one_more, desired(one_more)));
   ASSERT_TRUE(wait_until([&] { return running_statuses(*m.writer, m.n + 1) == m.n + 1; }, 10s));
+  EXPECT_EQ(m.marathon.event_pauses(), 1);
+  EXPECT_FALSE(m.marathon.events_paused());
+
+  const int observed = m.marathon.count("observe");
+  m.controller->resync_all();
+  m.controller->request_observation();
+  ASSERT_TRUE(wait_until([&] { return m.marathon.count("observe") > observed; }, 10s));
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(m.marathon.count("create_group"), m.n + 1);
   EXPECT_EQ(m.marathon.event_pauses(), 1);
   EXPECT_FALSE(m.marathon.events_paused());
   m.controller->stop();

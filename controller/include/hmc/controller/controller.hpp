@@ -57,10 +57,21 @@ struct ControllerOptions {
   // topologies are queued for a worker observations wait anyway. From this
   // many queued topologies the stream is closed until the queue is empty:
   // Marathon then serializes no events for the controller during a mass
-  // submit (a few per write), once the queue has not been empty for
-  // pause_events_after. 0: never closed.
+  // submit (a few per write), once workers made pause_events_after_writes
+  // Marathon writes since the queue was last empty (the keys one observation
+  // wakes are cleared in milliseconds without writing, and keep it open).
+  // 0: never closed.
   std::size_t pause_events_depth = 100;
-  std::chrono::milliseconds pause_events_after = 250ms;
+  std::size_t pause_events_after_writes = 20;
+  // After a burst of at least this many Marathon writes, the bulk observation
+  // first lets Marathon finish deploying them: it reads /v2/deployments alone
+  // (cheap) every min_observe_interval, and fetches the group tree once no
+  // deployment under the group root is left, once their number stopped
+  // falling (stuck or slow: observe now), or after max_observe_deferral.
+  // The group tree of a large root is Marathon's most expensive read; fetched
+  // while Marathon still places the burst's tasks it holds them up, and shows
+  // them in flight anyway. 0: never waits.
+  std::size_t settle_after_writes = 100;
   WorkQueueOptions queue;
   std::string identity;  // this replica's name, written into status
   bool leader_election = true;  // only the elected replica acts (<root>/election)
@@ -135,6 +146,8 @@ class Controller {
 
   void worker_loop();
   void observer_loop();
+  // See ControllerOptions::settle_after_writes.
+  void wait_for_deployments_to_settle();
   bool observe_once();
   void process(const std::string& name);
   Result<void> apply(const std::string& name, const reconciler::Action& action, bool& forgotten);
@@ -165,7 +178,8 @@ class Controller {
   ControllerHooks hooks_;
   std::mutex events_mu_;        // orders pause/resume calls
   bool events_paused_ = false;  // as last asked of the Marathon client
-  std::optional<std::chrono::steady_clock::time_point> backlog_since_;  // queue not empty since
+  std::optional<std::uint64_t> backlog_writes_;  // marathon_writes_ when the queue was last empty
+  std::atomic<std::uint64_t> marathon_writes_{0};  // Marathon writes made by workers
   std::atomic<bool> observe_after_resume_{false};
   WorkQueue queue_;
 
@@ -183,6 +197,7 @@ class Controller {
   struct SeenOffer { TimePoint at; reconciler::OfferResources res; };
   std::map<std::string, SeenOffer> offers_seen_;  // offer id -> resources
   std::uint64_t cycles_started_ = 0;
+  std::size_t writes_since_observe_ = 0;  // Marathon writes since the last observation started
   bool children_armed_ = false;
 
   std::atomic<bool> acting_{true};

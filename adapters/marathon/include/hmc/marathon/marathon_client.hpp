@@ -67,6 +67,9 @@ class MarathonClient {
   // whatever the number of topologies. A missing root group is an empty map.
   // The returned snapshot has generation 0: the caller numbers snapshots.
   virtual Result<reconciler::MarathonSnapshot> observe(const std::string& group_root) = 0;
+  // GET /v2/deployments alone: the cheap part of an observation (Marathon
+  // keeps deployments in memory; the group tree is its most expensive read).
+  virtual Result<std::vector<reconciler::ObservedDeployment>> list_deployments() = 0;
 
   virtual Result<ChangeResult> create_group(const std::string& body) = 0;
   virtual Result<ChangeResult> update_group(const std::string& group_id, const std::string& body,

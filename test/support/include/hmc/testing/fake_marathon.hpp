@@ -25,7 +25,7 @@ namespace hmc::testing {
 class FakeMarathon final : public marathon::MarathonClient {
  public:
   // One recorded call. `method` is the interface method name ("observe",
-  // "create_group", "update_group", "scale_group", "delete_group",
+  // "list_deployments", "create_group", "update_group", "scale_group", "delete_group",
   // "cancel_deployment", "info"); `id` the group or deployment id.
   struct Call {
     std::string method;
@@ -40,6 +40,7 @@ class FakeMarathon final : public marathon::MarathonClient {
 
   // ----- MarathonClient -----
   Result<reconciler::MarathonSnapshot> observe(const std::string& group_root) override;
+  Result<std::vector<reconciler::ObservedDeployment>> list_deployments() override;
   Result<marathon::ChangeResult> create_group(const std::string& body) override;
   Result<marathon::ChangeResult> update_group(const std::string& group_id, const std::string& body,
                                               bool force) override;
@@ -60,6 +61,9 @@ class FakeMarathon final : public marathon::MarathonClient {
   void set_auto_complete(bool on);
   // Finishes every pending deployment: tasks_running = instances.
   void complete_deployments();
+  // Each list_deployments() first finishes the `n` oldest pending deployments,
+  // as a Marathon working through a burst would between two reads. 0: none.
+  void complete_deployments_per_list(int n);
   void put_group(reconciler::ObservedGroup group);
   void remove_group(const std::string& group_id);
   std::optional<reconciler::ObservedGroup> group(const std::string& group_id) const;
@@ -109,6 +113,7 @@ class FakeMarathon final : public marathon::MarathonClient {
   void record(const std::string& method, const std::string& route, const std::string& http_method,
               const Call& call, int code);
   std::string start_deployment(const std::vector<std::string>& apps, const std::string& action);
+  void complete_apps(const std::vector<std::string>& app_ids);  // their tasks run; deployment ids dropped
   Result<reconciler::ObservedGroup> group_from_body(const std::string& body, const std::string& id_hint) const;
   std::optional<Error> lock_of(const reconciler::ObservedGroup& group, bool force);
   std::string next_version();
@@ -116,6 +121,7 @@ class FakeMarathon final : public marathon::MarathonClient {
   const TimeSource* time_;
   mutable std::mutex mutex_;
   bool auto_complete_ = true;
+  int complete_per_list_ = 0;
   std::map<std::string, reconciler::ObservedGroup> groups_;
   std::vector<reconciler::ObservedDeployment> deployments_;
   std::vector<reconciler::QueueEntry> queue_;
