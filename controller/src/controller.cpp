@@ -824,13 +824,6 @@ void Controller::write_status(const std::string& name, rc::TopologyStatus status
     // Cached as written: the write below is sent now and answered later.
     set_cached_status_locked(ks, status, true);
   }
-  if (hooks_.topology_status) hooks_.topology_status(name, &status);
-  if (log::enabled(log::Level::info))
-    log::info("status", {{"topology", name},
-                         {"phase", rc::to_string(status.phase)},
-                         {"health", rc::to_string(status.health)},
-                         {"running", std::to_string(status.running_containers)},
-                         {"total", std::to_string(status.total_containers)}});
   // The worker does not wait for ZooKeeper's answer (a disk sync away): the
   // status writer sends it with the others written meanwhile. A worker that
   // deletes this status node later holds the writer first (ordered after it).
@@ -843,9 +836,16 @@ void Controller::write_status(const std::string& name, rc::TopologyStatus status
     auto [it, fresh] = pending_status_.try_emplace(name);
     wake = !status_batch_in_flight_ && (pending_status_.size() == 1 || pending_status_.size() == kStatusBatch);
     // A create not sent yet stays a create.
-    it->second = PendingStatus{std::move(status), {}, fresh ? exists : it->second.exists, seq, false};
+    it->second = PendingStatus{rc::to_json(status), fresh ? exists : it->second.exists, seq, false};
   }
   if (wake) status_cv_.notify_one();
+  if (hooks_.topology_status) hooks_.topology_status(name, &status);
+  if (log::enabled(log::Level::info))
+    log::info("status", {{"topology", name},
+                         {"phase", rc::to_string(status.phase)},
+                         {"health", rc::to_string(status.health)},
+                         {"running", std::to_string(status.running_containers)},
+                         {"total", std::to_string(status.total_containers)}});
   publish_phase_counts();
 }
 
@@ -896,7 +896,6 @@ void Controller::status_writer_loop() {
     std::vector<zk::Op> ops;
     ops.reserve(batch.size());
     for (auto& [name, p] : batch) {
-      if (p.json.empty()) p.json = rc::to_json(p.status);  // kept if the batch is sent again
       if (p.exists) ops.push_back(zk::SetOp{status_path(name), p.json, -1});
       else ops.push_back(zk::CreateOp{status_path(name), p.json, zk::CreateMode::persistent});
     }

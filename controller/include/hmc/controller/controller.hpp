@@ -210,8 +210,7 @@ class Controller {
   // in flight at a time. A mass rollout then costs ZooKeeper a few hundred
   // transactions instead of one per status change.
   struct PendingStatus {
-    reconciler::TopologyStatus status;  // rendered by the status writer as it sends it:
-    std::string json;                   // workers never serialize a status that a newer one replaces
+    std::string json;
     bool exists = false;      // set (true) or create (false)
     std::uint64_t seq = 0;
     bool solo = false;        // its batch failed: sent alone to find the culprit
