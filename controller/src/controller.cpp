@@ -422,10 +422,13 @@ void Controller::observer_loop() {
     // last observation if more (a large root group), so status never goes stale.
     const auto defer_until =
         steady_clock::now() + std::max<steady_clock::duration>(options_.max_observe_deferral, 5 * last_cost);
-    while (!stopping_ && queue_.depth() > 0 && steady_clock::now() < defer_until)
-      std::this_thread::sleep_for(10ms);
-    if (stopping_) break;
-    wait_for_deployments_to_settle();
+    // Then, after a burst of writes, Marathon's deployments of it; new work
+    // meanwhile goes first again.
+    do {
+      while (!stopping_ && queue_.depth() > 0 && steady_clock::now() < defer_until)
+        std::this_thread::sleep_for(10ms);
+      if (!stopping_) wait_for_deployments_to_settle();
+    } while (!stopping_ && queue_.depth() > 0 && steady_clock::now() < defer_until);
     if (stopping_) break;
     {
       std::lock_guard lock(mu_);
@@ -458,7 +461,7 @@ void Controller::wait_for_deployments_to_settle() {
   const std::string prefix = rc::group_id_for(options_.reconciler, "");  // "<group root>/"
   const auto until = steady_clock::now() + options_.max_observe_deferral;
   std::size_t last = std::numeric_limits<std::size_t>::max();
-  // New work in the queue ends the wait: its writes go first, then this check again.
+  // New work in the queue ends the wait: the caller lets its writes go first.
   while (!stopping_ && queue_.depth() == 0 && steady_clock::now() < until) {
     auto deployments = marathon_.list_deployments();
     if (!deployments) return;  // the observation reports Marathon's trouble
