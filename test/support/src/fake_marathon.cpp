@@ -44,14 +44,7 @@ void FakeMarathon::set_auto_complete(bool on) {
 
 void FakeMarathon::complete_deployments() {
   std::lock_guard lock(mutex_);
-  for (auto& [id, group] : groups_) {
-    for (auto& app : group.apps) {
-      app.deployment_ids.clear();
-      app.tasks_running = app.instances;
-      app.tasks_healthy = app.instances;
-      app.tasks_staged = 0;
-    }
-  }
+  complete_apps(nullptr);
   deployments_.clear();
 }
 
@@ -60,10 +53,10 @@ void FakeMarathon::complete_deployments_per_list(int n) {
   complete_per_list_ = std::max(0, n);
 }
 
-void FakeMarathon::complete_apps(const std::vector<std::string>& app_ids) {
+void FakeMarathon::complete_apps(const std::vector<std::string>* app_ids) {
   for (auto& [id, group] : groups_) {
     for (auto& app : group.apps) {
-      if (std::find(app_ids.begin(), app_ids.end(), app.id) == app_ids.end()) continue;
+      if (app_ids && std::find(app_ids->begin(), app_ids->end(), app.id) == app_ids->end()) continue;
       app.deployment_ids.clear();
       app.tasks_running = app.instances;
       app.tasks_healthy = app.instances;
@@ -285,7 +278,7 @@ Result<std::vector<reconciler::ObservedDeployment>> FakeMarathon::list_deploymen
   }
   record("list_deployments", "/v2/deployments", "GET", call, 200);
   const auto done = std::min(deployments_.size(), static_cast<std::size_t>(complete_per_list_));
-  for (std::size_t i = 0; i < done; ++i) complete_apps(deployments_[i].affected_apps);
+  for (std::size_t i = 0; i < done; ++i) complete_apps(&deployments_[i].affected_apps);
   deployments_.erase(deployments_.begin(), deployments_.begin() + static_cast<std::ptrdiff_t>(done));
   return deployments_;
 }

@@ -113,7 +113,8 @@ class FakeMarathon final : public marathon::MarathonClient {
   void record(const std::string& method, const std::string& route, const std::string& http_method,
               const Call& call, int code);
   std::string start_deployment(const std::vector<std::string>& apps, const std::string& action);
-  void complete_apps(const std::vector<std::string>& app_ids);  // their tasks run; deployment ids dropped
+  // These apps (null: every app) run all their instances; their deployment ids are dropped.
+  void complete_apps(const std::vector<std::string>* app_ids);
   Result<reconciler::ObservedGroup> group_from_body(const std::string& body, const std::string& id_hint) const;
   std::optional<Error> lock_of(const reconciler::ObservedGroup& group, bool force);
   std::string next_version();
