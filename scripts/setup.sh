@@ -7,6 +7,8 @@ packages=(
   build-essential cmake pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-program-options1.81-dev
   libssl-dev
+  libprotobuf-dev protobuf-compiler
+  clang libclang-rt-dev
   libyaml-cpp-dev
   libzookeeper-mt-dev zookeeper default-jre-headless
   libssh2-1-dev openssh-server openssh-client
