@@ -181,6 +181,14 @@ class RealZkClient final : public ZkClient {
       dispatcher_ = std::make_unique<SerialDispatcher>();
       options_.dispatch = [d = dispatcher_.get()](std::function<void()> task) { d->post(std::move(task)); };
     }
+    if (!options_.digest.empty() && !options_.acl.empty()) {
+      // The C structs point into acl_entries_, which stays as it is from here on.
+      acl_entries_ = creator_acl(options_.digest, options_.acl);
+      for (auto& e : acl_entries_) {
+        acl_storage_.push_back(::ACL{e.perms, ::Id{e.scheme.data(), e.id.data()}});
+      }
+      acl_vector_ = ACL_vector{static_cast<std::int32_t>(acl_storage_.size()), acl_storage_.data()};
+    }
   }
 
   ~RealZkClient() override {
@@ -701,7 +709,14 @@ class RealZkClient final : public ZkClient {
     watches_.erase(id);
   }
 
-  const ACL_vector* acl() const { return options_.digest.empty() ? &ZOO_OPEN_ACL_UNSAFE : &ZOO_CREATOR_ALL_ACL; }
+  // Without credentials: open. With credentials only: the creator's
+  // (ZOO_CREATOR_ALL_ACL). With an ACL list too: the creator's digest and the
+  // list (creator_acl), so other identities the operator names get access.
+  const ACL_vector* acl() const {
+    if (options_.digest.empty()) return &ZOO_OPEN_ACL_UNSAFE;
+    if (!acl_storage_.empty()) return &acl_vector_;
+    return &ZOO_CREATOR_ALL_ACL;
+  }
 
   // Session thread: after the server expired the session, close the dead
   // handle and open a new session (digest auth is added again).
@@ -729,6 +744,9 @@ class RealZkClient final : public ZkClient {
   }
 
   ZkOptions options_;
+  std::vector<AclEntry> acl_entries_;
+  std::vector<::ACL> acl_storage_;
+  ACL_vector acl_vector_{0, nullptr};
   std::unique_ptr<SerialDispatcher> dispatcher_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
@@ -783,6 +801,11 @@ Result<std::unique_ptr<ZkClient>> connect(const ZkOptions& options) {
     if (colon == std::string::npos || colon == 0) {
       return zk_error(ErrorKind::invalid, "ZooKeeper digest credentials must be 'user:password'");
     }
+  }
+  if (!options.acl.empty() && options.digest.empty()) {
+    return zk_error(ErrorKind::invalid,
+                    "a ZooKeeper ACL list (" + to_string(options.acl) +
+                        ") needs digest credentials: the creator must keep access to what it creates");
   }
   if (options.session_timeout.count() <= 0 || options.connect_timeout.count() <= 0) {
     return zk_error(ErrorKind::invalid, "ZooKeeper session and connect timeouts must be positive");

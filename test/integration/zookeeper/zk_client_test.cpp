@@ -623,6 +623,52 @@ TEST_F(ZkClientTest, DigestProtectsNodesFromOtherClients) {
   EXPECT_EQ(alice->get("/secure")->data, "still mine");
 }
 
+TEST_F(ZkClientTest, AclListGrantsOtherIdentitiesAccessAndNobodyElse) {
+  // alice creates; bob is granted every permission, dave only reading.
+  auto alice_opts = options();
+  alice_opts.digest = "alice:secret";
+  alice_opts.acl = {{"digest", zk::digest_id("bob:hunter2"), zk::acl_all},
+                    {"digest", zk::digest_id("dave:pw"), zk::acl_read}};
+  auto alice = connect(alice_opts);
+  ASSERT_TRUE(alice);
+  ASSERT_TRUE(alice->ensure_path("/shared/topologies"));
+  ASSERT_TRUE(alice->create("/shared/topologies/t", "v1"));
+
+  auto bob_opts = options();
+  bob_opts.digest = "bob:hunter2";
+  auto bob = connect(bob_opts);
+  ASSERT_TRUE(bob);
+  EXPECT_EQ(bob->get("/shared/topologies/t")->data, "v1");
+  ASSERT_TRUE(bob->set("/shared/topologies/t", "v2"));
+  ASSERT_TRUE(bob->create("/shared/topologies/u", ""));  // creating below needs c on the folder
+  // bob's own node carries only bob's creator ACL: alice cannot read it.
+  EXPECT_EQ(alice->get("/shared/topologies/u").error().kind, ErrorKind::unauthorized);
+  ASSERT_TRUE(bob->remove("/shared/topologies/u"));
+
+  auto dave_opts = options();
+  dave_opts.digest = "dave:pw";
+  auto dave = connect(dave_opts);
+  ASSERT_TRUE(dave);
+  EXPECT_EQ(dave->get("/shared/topologies/t")->data, "v2");
+  EXPECT_EQ(dave->set("/shared/topologies/t", "v3").error().kind, ErrorKind::unauthorized);
+  EXPECT_EQ(dave->remove("/shared/topologies/t").error().kind, ErrorKind::unauthorized);
+
+  auto carol_opts = options();
+  carol_opts.digest = "carol:pw";
+  auto carol = connect(carol_opts);
+  ASSERT_TRUE(carol);
+  EXPECT_EQ(carol->get("/shared/topologies/t").error().kind, ErrorKind::unauthorized);
+  auto anonymous = connect();
+  ASSERT_TRUE(anonymous);
+  EXPECT_EQ(anonymous->get("/shared/topologies/t").error().kind, ErrorKind::unauthorized);
+  EXPECT_EQ(anonymous->children("/shared").error().kind, ErrorKind::unauthorized);
+  EXPECT_EQ(anonymous->create("/shared/topologies/x", "").error().kind, ErrorKind::unauthorized);
+  // multi() uses the same ACL.
+  ASSERT_TRUE(alice->multi({zk::CreateOp{"/shared/topologies/m", "m"}}));
+  EXPECT_EQ(bob->get("/shared/topologies/m")->data, "m");
+  EXPECT_EQ(carol->get("/shared/topologies/m").error().kind, ErrorKind::unauthorized);
+}
+
 TEST_F(ZkClientTest, DigestIsAddedAgainAfterExpiry) {
   auto opts = options();
   opts.digest = "alice:secret";
@@ -659,6 +705,12 @@ TEST(ZkClientConnect, BadOptionsAreInvalid) {
   EXPECT_EQ(bad_digest.error().kind, ErrorKind::invalid);
   EXPECT_EQ(bad_digest.error().message.find("no-colon"), std::string::npos);  // credentials stay secret
   o.digest.clear();
+  o.acl = {{"world", "anyone", zk::acl_read}};
+  auto acl_without_digest = zk::connect(o);
+  ASSERT_FALSE(acl_without_digest);
+  EXPECT_EQ(acl_without_digest.error().kind, ErrorKind::invalid);
+  EXPECT_NE(acl_without_digest.error().message.find("needs digest credentials"), std::string::npos);
+  o.acl.clear();
   o.session_timeout = 0ms;
   EXPECT_EQ(zk::connect(o).error().kind, ErrorKind::invalid);
 }

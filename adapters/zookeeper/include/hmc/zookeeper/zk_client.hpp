@@ -9,6 +9,7 @@
 // with respect to other callbacks.
 
 #include "hmc/common/error.hpp"
+#include "hmc/zookeeper/acl.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -60,6 +61,9 @@ struct ZkOptions {
   std::chrono::milliseconds session_timeout{30000};
   std::chrono::milliseconds connect_timeout{30000};  // first connection
   std::string digest;   // "user:password" for digest auth; empty: none
+  // Further identities given access to every node this client creates (needs
+  // `digest`): e.g. the controller's digest on nodes the CLI writes.
+  std::vector<AclEntry> acl;
   // Where callbacks run; default: a dedicated dispatcher thread of the client.
   std::function<void(std::function<void()>)> dispatch;
 };
@@ -90,7 +94,8 @@ class ZkClient {
 
   // Returns the created path (differs for sequential modes). conflict if it
   // exists, not_found if the parent is missing. Nodes get ZOO_CREATOR_ALL_ACL
-  // when digest auth is set, else the open ACL.
+  // when digest auth is set (the creator's digest plus ZkOptions::acl when
+  // that is given), else the open ACL.
   virtual Result<std::string> create(const std::string& path, const std::string& data,
                                      CreateMode mode = CreateMode::persistent) = 0;
   // conflict on version mismatch (ZBADVERSION); version -1 means any.
