@@ -19,12 +19,12 @@ _heron_marathon() {
   cur="${COMP_WORDS[COMP_CWORD]}"
   prev="${COMP_WORDS[COMP_CWORD-1]}"
   local commands="submit update kill suspend resume status list describe diff help version"
-  local conn_flags="--zk --config --root --zk-auth-file --zk-timeout --verbose --help"
+  local conn_flags="--zk --config --root --zk-auth-file --zk-acl --zk-timeout --verbose --help"
 
   cmd=""
   for ((i = 1; i < COMP_CWORD; i++)); do
     case "${COMP_WORDS[i]}" in
-      --zk|--config|--root|--zk-auth-file|--zk-timeout|--timeout|--output|-o|--expect-version) ((i++)) ;;
+      --zk|--config|--root|--zk-auth-file|--zk-acl|--zk-timeout|--timeout|--output|-o|--expect-version) ((i++)) ;;
       -*) ;;
       *) cmd="${COMP_WORDS[i]}"; break ;;
     esac

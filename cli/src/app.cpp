@@ -91,7 +91,8 @@ int Session::zk_fail(const Error& e, const std::string& doing) const {
       return fail(exit_unavailable, "ZooKeeper at " + connect_string + " is unreachable (" + doing + "): " + e.message);
     case ErrorKind::unauthorized:
       return fail(exit_unavailable, "ZooKeeper refused access (" + doing +
-                                        "): not authorised; check --zk-auth-file: " + e.message);
+                                        "): not authorised; check --zk-auth-file (and the --zk-acl the nodes "
+                                        "were written with): " + e.message);
     default:
       return fail(exit_failed, doing + ": " + e.message);
   }
@@ -175,6 +176,13 @@ int Session::open() {
         text.find_first_of("\r\n") != std::string::npos)
       return fail(exit_usage, "--zk-auth-file " + *file + ": expected one line 'user:password'");
     zo.digest = text;
+  }
+  if (auto acl = opts.zk_acl ? opts.zk_acl : env("HERON_MARATHON_ZK_ACL")) {
+    auto parsed = zk::parse_acl_list(*acl);
+    if (!parsed) return fail(exit_usage, "--zk-acl: " + parsed.error().message);
+    if (!parsed->empty() && zo.digest.empty())
+      return fail(exit_usage, "--zk-acl needs --zk-auth-file: nodes are written with the caller's digest and the list");
+    zo.acl = std::move(*parsed);
   }
 
   auto client = ctx.connect(zo);

@@ -21,6 +21,9 @@ constexpr std::string_view kConnectionHelp =
     "                        env HERON_MARATHON_ROOT)\n"
     "  --zk-auth-file FILE   digest credentials, one line \"user:password\"\n"
     "                        (env HERON_MARATHON_ZK_AUTH_FILE); never on the command line\n"
+    "  --zk-acl LIST         with --zk-auth-file: also grant these identities access\n"
+    "                        to the nodes written, e.g. the controller's\n"
+    "                        digest:USER:BASE64SHA1:rwcda,... (env HERON_MARATHON_ZK_ACL)\n"
     "  --zk-timeout DUR      how long to try to reach ZooKeeper (default 10s)\n"
     "  -v, --verbose         show the ZooKeeper client library's own warnings\n";
 
@@ -112,6 +115,7 @@ po::options_description all_flags() {
       ("config", po::value<std::string>())
       ("root", po::value<std::string>())
       ("zk-auth-file", po::value<std::string>())
+      ("zk-acl", po::value<std::string>())
       ("zk-timeout", po::value<std::string>())
       ("output,o", po::value<std::string>())
       ("timeout", po::value<std::string>())
@@ -163,6 +167,7 @@ std::optional<Options> parse_options(const std::vector<std::string>& args, std::
   o.config = str("config");
   o.root = str("root");
   o.auth_file = str("zk-auth-file");
+  o.zk_acl = str("zk-acl");
   o.zk_timeout = str("zk-timeout");
   o.output = str("output");
   o.timeout = str("timeout");

@@ -23,6 +23,7 @@ struct Options {
   const CommandInfo* command = nullptr;  // null: no command given
   std::vector<std::string> args;
   std::optional<std::string> zk, config, root, auth_file, zk_timeout, output, timeout;
+  std::optional<std::string> zk_acl;  // --zk-acl: identities granted access to created nodes
   std::optional<long long> expect_version;
   bool wait = false;
   bool dry_run = false;

@@ -69,6 +69,7 @@ class CliTest : public ::testing::Test {
     env.emplace("HERON_MARATHON_CONFIG", "");
     env.emplace("HERON_MARATHON_ROOT", "");
     env.emplace("HERON_MARATHON_ZK_AUTH_FILE", "");
+    env.emplace("HERON_MARATHON_ZK_ACL", "");
     return run_command(args, stdin_data, 60s, env);
   }
 
@@ -570,6 +571,87 @@ TEST_F(CliTest, DigestCredentialsComeFromAFile) {
   r = cli({"status", "--zk-auth-file", spec_file("no-colon\n", "x.auth")});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_FALSE(contains(r.err, "no-colon")) << "credentials are never echoed";
+}
+
+TEST_F(CliTest, DesiredNodesWrittenWithCredentialsAreHiddenFromEveryoneElse) {
+  const auto alice = spec_file("alice:secret\n", "alice.auth");
+  ASSERT_EQ(cli({"submit", kExampleYaml, "--zk-auth-file", alice}).exit_code, 0);
+  // The test's own client has no credentials: it can neither read nor change
+  // the desired node, nor list or add topologies.
+  auto read = zk_->get(desired_path());
+  ASSERT_FALSE(read);
+  EXPECT_EQ(read.error().kind, hmc::ErrorKind::unauthorized);
+  EXPECT_EQ(zk_->set(desired_path(), "{}").error().kind, hmc::ErrorKind::unauthorized);
+  EXPECT_EQ(zk_->children(root_ + "/topologies").error().kind, hmc::ErrorKind::unauthorized);
+  EXPECT_EQ(zk_->create(root_ + "/topologies/other", "{}").error().kind, hmc::ErrorKind::unauthorized);
+  // The CLI without credentials, or with another user's: exit 3, a clear message.
+  for (const auto& who : std::vector<std::vector<std::string>>{
+           {}, {"--zk-auth-file", spec_file("alice:guess\n", "guess.auth")}}) {
+    std::vector<std::string> args{"status", "word-count"};
+    args.insert(args.end(), who.begin(), who.end());
+    auto r = cli(args);
+    EXPECT_EQ(r.exit_code, 3) << r.err;
+    EXPECT_TRUE(contains(r.err, "not authorised")) << r.err;
+    EXPECT_FALSE(contains(r.err, "guess")) << "credentials are never echoed";
+  }
+  // Alice still can.
+  auto r = cli({"suspend", "word-count", "--zk-auth-file", alice});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+TEST_F(CliTest, AnAclListLetsTheControllersIdentityWorkOnTheDesiredNodes) {
+  // The CLI runs as alice and grants the controller's user "ctl" access.
+  const auto alice = spec_file("alice:secret\n", "alice.auth");
+  const std::string ctl_id = hmc::zk::digest_id("ctl:ctl-pass");
+  const std::string alice_id = hmc::zk::digest_id("alice:secret");
+  auto r = cli({"submit", kExampleYaml, "--zk-auth-file", alice, "--zk-acl", "digest:" + ctl_id + ":rwcda"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+
+  hmc::zk::ZkOptions o;
+  o.connect = connect_;
+  o.connect_timeout = 20s;
+  o.digest = "ctl:ctl-pass";
+  o.acl = {{"digest", alice_id, hmc::zk::acl_all}};  // the controller grants alice in turn
+  auto ctl = hmc::zk::connect(o);
+  ASSERT_TRUE(ctl) << ctl.error().message;
+  auto& controller = **ctl;
+  auto node = controller.get(desired_path());
+  ASSERT_TRUE(node) << node.error().message;
+  EXPECT_TRUE(rc::parse_desired(node->data));
+  // What the controller writes: its status folder and a status node...
+  rc::TopologyStatus s;
+  s.name = "word-count";
+  s.phase = rc::Phase::Running;
+  s.health = rc::Health::Healthy;
+  s.group_id = "/heron/topologies/word-count";
+  s.updated_at = std::chrono::system_clock::now();
+  ASSERT_TRUE(controller.ensure_path(root_ + "/status"));
+  ASSERT_TRUE(controller.create(status_path(), rc::to_json(s)));
+  // ...which alice's CLI reads, and nobody else.
+  r = cli({"status", "word-count", "-o", "json", "--zk-auth-file", alice});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "Running")) << r.out;
+  EXPECT_EQ(zk_->get(status_path()).error().kind, hmc::ErrorKind::unauthorized);
+  r = cli({"status", "word-count", "--zk-auth-file", spec_file("mallory:pw\n", "mallory.auth")});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  // The controller removes the desired node once a kill is done.
+  ASSERT_EQ(cli({"kill", "word-count", "--zk-auth-file", alice}).exit_code, 0);
+  ASSERT_TRUE(controller.remove(desired_path()));
+  EXPECT_EQ(cli({"list", "-o", "name", "--zk-auth-file", alice}).out, "");
+}
+
+TEST_F(CliTest, BadAclListsAreUsageErrors) {
+  const auto alice = spec_file("alice:secret\n", "alice.auth");
+  auto r = cli({"submit", kExampleYaml, "--zk-auth-file", alice, "--zk-acl", "digest:ctl:plain-password:rwcda"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(contains(r.err, "base64")) << r.err;
+  r = cli({"submit", kExampleYaml, "--zk-acl", "world:anyone:r"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(contains(r.err, "needs --zk-auth-file")) << r.err;
+  r = cli({"submit", kExampleYaml, "--zk-auth-file", alice}, {}, {{"HERON_MARATHON_ZK_ACL", "world:anyone:rx"}});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(contains(r.err, "'x' is not a permission")) << r.err;
+  EXPECT_FALSE(desired());
 }
 
 // --- hostile input ------------------------------------------------------------------
