@@ -125,6 +125,7 @@ int main(int argc, char** argv) {
     ("controller-config", po::value<std::string>(), "the controller's own settings file (conf/controller.yaml)")
     ("zk", po::value<std::string>(), "ZooKeeper connection string HOST:PORT[,...] (env HMC_ZK)")
     ("zk-auth-file", po::value<std::string>(), "file holding ZooKeeper digest credentials user:password")
+    ("zk-acl", po::value<std::string>(), "with --zk-auth-file: identities also granted access to the nodes created, scheme:id:perms,... e.g. the CLI's digest:USER:BASE64SHA1:rwcda (env HMC_ZK_ACL)")
     ("zk-session-timeout", po::value<std::string>()->default_value("30s"), "ZooKeeper session timeout")
     ("marathon", po::value<std::string>(), "Marathon base URL, e.g. http://127.0.0.1:8080 (env HMC_MARATHON)")
     ("marathon-token-file", po::value<std::string>(), "file holding the DC/OS token (or env HMC_MARATHON_TOKEN)")
@@ -288,6 +289,13 @@ int main(int argc, char** argv) {
     zopts.session_timeout = dur("zk-session-timeout", C ? &C->statemgr.session_timeout : nullptr);
     if (C) zopts.connect_timeout = C->statemgr.connection_timeout;
     if (vm.count("zk-auth-file")) zopts.digest = read_secret_file(vm["zk-auth-file"].as<std::string>(), "--zk-auth-file");
+    if (const std::string acl = vm.count("zk-acl") ? vm["zk-acl"].as<std::string>() : env("HMC_ZK_ACL"); !acl.empty()) {
+      auto parsed = hmc::zk::parse_acl_list(acl);
+      if (!parsed) throw UsageError("--zk-acl: " + parsed.error().message);
+      if (!parsed->empty() && zopts.digest.empty())
+        throw UsageError("--zk-acl needs --zk-auth-file: nodes are created with the controller's digest and the list");
+      zopts.acl = std::move(*parsed);
+    }
 
     // Signals are taken by the main thread only (sigwait), never by workers.
     sigset_t sigs;
@@ -319,6 +327,12 @@ int main(int argc, char** argv) {
     hmc::SystemTimeSource clock;
     hmc::controller::Controller controller(**zk, **marathon, clock, opts, metric_hooks(metrics));
     if (auto r = controller.start(); !r) {
+      if (r.error().kind == hmc::ErrorKind::unauthorized) {
+        hmc::log::error("cannot start", {{"error", r.error().message},
+                                         {"hint", "ZooKeeper refused access: check --zk-auth-file and the ACL "
+                                                  "(--zk-acl) the nodes were created with"}});
+        return kExitRuntime;
+      }
       hmc::log::error("cannot start", {{"error", r.error().message}});
       return kExitRuntime;
     }
