@@ -401,7 +401,7 @@ bool Api::read_group(const json::object& body, const std::string& group_id, cons
     std::size_t i = 0;
     for (const auto& a : body.at("apps").get_array()) {
       const auto p = prefix + "/apps(" + std::to_string(i++) + ")";
-      auto spec = read_app(a, p, group_id, out);
+      auto spec = read_app(a, p, group_id, out, nullptr, s_.options_.features);
       if (!spec) continue;
       if (parent_id(spec->id) != group_id) {
         out.rule(p + "/id", "identifier is not child of '" + group_id + "'. Hint: use relative paths.");
@@ -777,7 +777,7 @@ Response Api::apps(const Request& r, const std::string& rest, const Query& q) {
   Violations v;
 
   if (r.method == "POST" && id.empty()) {
-    auto spec = read_app(*body, "", "/", v);
+    auto spec = read_app(*body, "", "/", v, nullptr, s_.options_.features);
     if (!spec) return json_response(422, v.body());
     if (s_.apps_.count(spec->id)) return message(409, "An app with id [" + spec->id + "] already exists.");
     if (s_.groups_.count(spec->id)) return message(409, "A group with id [" + spec->id + "] already exists.");
@@ -816,7 +816,7 @@ Response Api::apps(const Request& r, const std::string& rest, const Query& q) {
           if (it != s_.apps_.end()) current = &it->second.spec;
         }
       }
-      auto spec = read_app(a, p, "/", v, current);
+      auto spec = read_app(a, p, "/", v, current, s_.options_.features);
       if (spec) c.apps[spec->id] = std::move(*spec);
     }
     if (!v.empty()) return json_response(422, v.body());
@@ -844,7 +844,8 @@ Response Api::apps(const Request& r, const std::string& rest, const Query& q) {
     json::object with_id = obj;
     with_id["id"] = id;
     const bool partial = q.flag("partialUpdate", true) || r.method == "PATCH";
-    auto spec = read_app(with_id, "", "/", v, it != s_.apps_.end() && partial ? &it->second.spec : nullptr);
+    auto spec = read_app(with_id, "", "/", v, it != s_.apps_.end() && partial ? &it->second.spec : nullptr,
+                         s_.options_.features);
     if (!spec) return json_response(422, v.body());
     const bool created = it == s_.apps_.end();
     if (created && s_.groups_.count(id)) return message(409, "A group with id [" + id + "] already exists.");

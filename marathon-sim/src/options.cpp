@@ -184,6 +184,8 @@ Usage: marathon-sim [options]
   --lock-hold DUR           fault: deployments keep their locks this long after finishing
   --freeze-offers           fault: the offer cycle places and kills nothing
   --request-log-limit N     requests kept for /_sim/requests (default 100000)
+  --enable-features LIST    Marathon's --enable_features, e.g. secrets (apps may then
+                            define secrets and env secret references, as on DC/OS)
   --quiet                   no log lines on stderr
   --exit-with-parent        exit when the process that started it is gone (test harnesses)
   --help                    this text
@@ -191,6 +193,24 @@ Usage: marathon-sim [options]
 Without --agent or --agents-file one agent is simulated:
   cpus=4,mem=16384,disk=100000,ports=31000-32000.
 )";
+}
+
+Features parse_features(std::string_view list) {
+  Features f;
+  std::size_t pos = 0;
+  while (pos <= list.size()) {
+    const auto comma = list.find(',', pos);
+    const auto name = list.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos);
+    if (name == "secrets") {
+      f.secrets = true;
+    } else if (name != "vips" && name != "task_killing" && name != "external_volumes" && name != "gpu_resources") {
+      throw std::invalid_argument("--enable-features: '" + std::string(name) +
+                                  "' is not one of secrets, vips, task_killing, external_volumes, gpu_resources");
+    }
+    if (comma == std::string_view::npos) break;
+    pos = comma + 1;
+  }
+  return f;
 }
 
 SimOptions parse_command_line(int argc, char** argv, bool* help) {
@@ -281,6 +301,8 @@ SimOptions parse_command_line(int argc, char** argv, bool* help) {
       o.exit_with_parent = true;
     } else if (a == "--quiet") {
       o.quiet = true;
+    } else if (a == "--enable-features") {
+      o.features = parse_features(value());
     } else {
       throw std::invalid_argument("unknown option '" + a + "' (see --help)");
     }

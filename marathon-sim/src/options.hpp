@@ -42,6 +42,18 @@ struct Faults {
   bool freeze_offers = false;            // the offer cycle launches and kills nothing
 };
 
+// Marathon's opt-in features (its --enable_features). Only `secrets` changes
+// what the simulator accepts; the others are taken so command lines of a real
+// Marathon work.
+struct Features {
+  bool secrets = false;  // apps may define `secrets` and env secret references
+};
+
+// "secrets,vips,...": Marathon's feature names (secrets, vips, task_killing,
+// external_volumes, gpu_resources). Throws std::invalid_argument naming an
+// unknown one.
+Features parse_features(std::string_view list);
+
 struct SimOptions {
   std::string listen_host = "127.0.0.1";
   std::uint16_t listen_port = 8080;
@@ -56,6 +68,7 @@ struct SimOptions {
   std::size_t request_log_limit = 100000;
   bool quiet = false;
   bool exit_with_parent = false;  // exit when the parent process goes away
+  Features features;              // --enable-features
 };
 
 // "500ms", "30s", "10m", "1h", "250us" is rejected; a bare number is milliseconds.

@@ -258,8 +258,45 @@ void derive_needs(AppSpec& spec) {
   }
 }
 
+namespace {
+
+// With the secrets feature, as Marathon's SecretValidation: every secret has
+// a non-empty `source`, and an env value {"secret": name} names a defined one.
+void check_secrets(const json::object& def, const std::string& path, Violations& out) {
+  const json::object* secrets = obj_at(def, "secrets");
+  if (secrets) {
+    for (const auto& kv : *secrets) {
+      const auto p = join_path(path, "secrets/" + std::string(kv.key()));
+      if (kv.key().empty()) out.rule(join_path(path, "secrets"), "must not be empty");
+      if (!kv.value().is_object()) {
+        out.type(p, "error.expected.jsobject");
+        continue;
+      }
+      auto src = kv.value().get_object().find("source");
+      if (src == kv.value().get_object().end() || !src->value().is_string())
+        out.type(p + "/source", src == kv.value().get_object().end() ? "error.path.missing" : "error.expected.jsstring");
+      else if (src->value().get_string().empty())
+        out.rule(p + "/source", "must not be empty");
+    }
+  }
+  const json::object* env = obj_at(def, "env");
+  if (!env) return;
+  for (const auto& kv : *env) {
+    if (!kv.value().is_object()) continue;
+    const auto p = join_path(path, "env/" + std::string(kv.key()) + "/secret");
+    auto ref = kv.value().get_object().find("secret");
+    if (ref == kv.value().get_object().end() || !ref->value().is_string()) {
+      out.type(p, ref == kv.value().get_object().end() ? "error.path.missing" : "error.expected.jsstring");
+      continue;
+    }
+    if (!secrets || !secrets->contains(ref->value().get_string())) out.rule(p, "references an undefined secret");
+  }
+}
+
+}  // namespace
+
 std::optional<AppSpec> read_app(const json::value& v, const std::string& path, const std::string& base,
-                                Violations& out, const AppSpec* current) {
+                                Violations& out, const AppSpec* current, const Features& features) {
   if (!v.is_object()) {
     out.type(join_path(path, ""), "error.expected.jsobject");
     return std::nullopt;
@@ -341,8 +378,9 @@ std::optional<AppSpec> read_app(const json::value& v, const std::string& path, c
         out.type(join_path(path, "env/" + std::string(kv.key())), "error.expected.jsstring");
     }
   }
-  if (auto* s = obj_at(def, "secrets"); (s && !s->empty()) || secret_refs)
+  if (auto* s = obj_at(def, "secrets"); ((s && !s->empty()) || secret_refs) && !features.secrets)
     out.rule(join_path(path, "secrets"), "Feature secrets is not enabled. Enable with --enable_features secrets)");
+  else if (features.secrets) check_secrets(def, path, out);
 
   if (auto* cs = arr_at(def, "constraints")) {
     static const std::set<std::string> ops = {"UNIQUE", "CLUSTER", "GROUP_BY", "LIKE", "UNLIKE", "MAX_PER", "IS"};

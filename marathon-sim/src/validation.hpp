@@ -29,8 +29,9 @@ struct Violations {
 // `path` is the JSON path prefix of this app ("" for /v2/apps, "/apps(0)" in a
 // group); `base` is the group relative ids resolve against. With `patch` the
 // definition is merged over `current` (PUT /v2/apps partial update).
+// `features` are Marathon's enabled features (--enable_features).
 std::optional<AppSpec> read_app(const json::value& v, const std::string& path, const std::string& base,
-                                Violations& out, const AppSpec* current = nullptr);
+                                Violations& out, const AppSpec* current = nullptr, const Features& features = {});
 
 // Recomputes the cluster needs of a definition (after instances changed etc.).
 void derive_needs(AppSpec& spec);
