@@ -15,6 +15,8 @@ packages=(
   prometheus-cpp-dev prometheus
   googletest libgtest-dev libgmock-dev
   python3 python3-marathon python3-requests
+  python3-pystache
+  python3-jsonschema
   curl procps
   iproute2
 )
