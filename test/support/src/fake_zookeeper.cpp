@@ -86,7 +86,7 @@ struct FakeZooKeeper::State {
   struct NodeRec {
     std::string data;
     zk::Stat stat;
-    std::string creator_digest;  // non-empty: only this digest may read/write/create/delete below
+    std::vector<zk::AclEntry> acl;  // empty: open; else who may do what (as the real client creates it)
   };
   enum class WatchKind { data, exists, child };
   struct WatchRec {
@@ -101,6 +101,8 @@ struct FakeZooKeeper::State {
     zk::SessionListener listener;
     Dispatch dispatch;
     std::string digest;
+    std::string digest_id;              // zk::digest_id(digest)
+    std::vector<zk::AclEntry> node_acl;  // the ACL of nodes this session creates
   };
 
   mutable std::mutex mu;
@@ -140,8 +142,18 @@ struct FakeZooKeeper::State {
     return std::nullopt;
   }
 
-  bool allowed(const NodeRec& node, std::uint64_t client) const {
-    return node.creator_digest.empty() || node.creator_digest == sessions.at(client).digest;
+  // As ZooKeeper checks an ACL: some entry grants `perm` to an id of the
+  // session (digest: its credentials' id; world: anyone). The fake has no
+  // client addresses, so ip entries match nobody.
+  bool allowed(const NodeRec& node, std::uint64_t client, int perm) const {
+    if (node.acl.empty()) return true;
+    const auto& id = sessions.at(client).digest_id;
+    for (const auto& e : node.acl) {
+      if (!(e.perms & perm)) continue;
+      if (e.scheme == "world" && e.id == "anyone") return true;
+      if (e.scheme == "digest" && !id.empty() && e.id == id) return true;
+    }
+    return false;
   }
 
   void fire(std::initializer_list<WatchKind> kinds, const std::string& path, zk::WatchEventType type, Pending& out) {
@@ -187,7 +199,7 @@ struct FakeZooKeeper::State {
       return zk_error(ErrorKind::invalid, quoted("create", path) + ": ephemeral nodes may not have children",
                       znochildrenforephemerals);
     }
-    if (!allowed(parent->second, client)) {
+    if (!allowed(parent->second, client, zk::acl_create)) {
       return zk_error(ErrorKind::unauthorized, quoted("create", path) + ": not authenticated", znoauth);
     }
     std::string name = path;
@@ -205,7 +217,7 @@ struct FakeZooKeeper::State {
     node.stat.ctime_ms = node.stat.mtime_ms = now_ms();
     const bool ephemeral = mode == zk::CreateMode::ephemeral || mode == zk::CreateMode::ephemeral_sequential;
     node.stat.ephemeral_owner = ephemeral ? sessions.at(client).id : 0;
-    node.creator_digest = sessions.at(client).digest;
+    node.acl = sessions.at(client).node_acl;
     nodes.emplace(name, std::move(node));
     ++parent->second.stat.cversion;
     ++parent->second.stat.num_children;
@@ -219,7 +231,7 @@ struct FakeZooKeeper::State {
     if (!valid_path(path)) return zk_error(ErrorKind::invalid, quoted("set", path) + ": bad arguments", zbadarguments);
     auto it = nodes.find(path);
     if (it == nodes.end()) return zk_error(ErrorKind::not_found, quoted("set", path) + ": no node", znonode);
-    if (!allowed(it->second, client)) {
+    if (!allowed(it->second, client, zk::acl_write)) {
       return zk_error(ErrorKind::unauthorized, quoted("set", path) + ": not authenticated", znoauth);
     }
     if (version != -1 && version != it->second.stat.version) {
@@ -241,7 +253,7 @@ struct FakeZooKeeper::State {
     auto it = nodes.find(path);
     if (it == nodes.end()) return zk_error(ErrorKind::not_found, quoted("remove", path) + ": no node", znonode);
     auto parent = nodes.find(parent_of(path));
-    if (check_acl && !allowed(parent->second, client)) {
+    if (check_acl && !allowed(parent->second, client, zk::acl_delete)) {
       return zk_error(ErrorKind::unauthorized, quoted("remove", path) + ": not authenticated", znoauth);
     }
     if (version != -1 && version != it->second.stat.version) {
@@ -312,7 +324,7 @@ class FakeZkClient final : public zk::ZkClient {
     if (!valid_path(path)) return zk_error(ErrorKind::invalid, quoted("get", path) + ": bad arguments", zbadarguments);
     auto it = state_->nodes.find(path);
     if (it == state_->nodes.end()) return zk_error(ErrorKind::not_found, quoted("get", path) + ": no node", znonode);
-    if (!state_->allowed(it->second, key_)) {
+    if (!state_->allowed(it->second, key_, zk::acl_read)) {
       return zk_error(ErrorKind::unauthorized, quoted("get", path) + ": not authenticated", znoauth);
     }
     state_->arm(key_, State::WatchKind::data, path, std::move(watch));
@@ -329,7 +341,7 @@ class FakeZkClient final : public zk::ZkClient {
     if (it == state_->nodes.end()) {
       return zk_error(ErrorKind::not_found, quoted("children", path) + ": no node", znonode);
     }
-    if (!state_->allowed(it->second, key_)) {
+    if (!state_->allowed(it->second, key_, zk::acl_read)) {
       return zk_error(ErrorKind::unauthorized, quoted("children", path) + ": not authenticated", znoauth);
     }
     state_->arm(key_, State::WatchKind::child, path, std::move(watch));
@@ -496,6 +508,9 @@ Result<std::unique_ptr<zk::ZkClient>> FakeZooKeeper::connect(const zk::ZkOptions
   if (!options.digest.empty() && options.digest.find(':') == std::string::npos) {
     return zk_error(ErrorKind::invalid, "ZooKeeper digest credentials must be 'user:password'");
   }
+  if (!options.acl.empty() && options.digest.empty()) {
+    return zk_error(ErrorKind::invalid, "a ZooKeeper ACL list needs digest credentials");
+  }
   std::lock_guard lock(state_->mu);
   if (!state_->reachable) {
     return zk_error(ErrorKind::unavailable, "no ZooKeeper server answered at '" + options.connect + "'");
@@ -503,6 +518,10 @@ Result<std::unique_ptr<zk::ZkClient>> FakeZooKeeper::connect(const zk::ZkOptions
   State::Session session;
   session.id = state_->next_session_id++;
   session.digest = options.digest;
+  if (!options.digest.empty()) {
+    session.digest_id = zk::digest_id(options.digest);
+    session.node_acl = zk::creator_acl(options.digest, options.acl);
+  }
   session.dispatch = options.dispatch ? options.dispatch : Dispatch([](std::function<void()> task) { task(); });
   const auto key = state_->next_client++;
   state_->sessions.emplace(key, std::move(session));

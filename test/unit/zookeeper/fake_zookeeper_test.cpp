@@ -225,6 +225,32 @@ TEST(FakeZooKeeper, DigestAclsLikeCreatorAll) {
   EXPECT_EQ(fake.connect(bad).error().kind, ErrorKind::invalid);
 }
 
+TEST(FakeZooKeeper, AclListsGrantPerPermissionAsTheRealServer) {
+  FakeZooKeeper fake;
+  zk::ZkOptions alice;
+  alice.digest = "alice:secret";
+  alice.acl = {{"digest", zk::digest_id("bob:pw"), zk::acl_all}, {"digest", zk::digest_id("dave:pw"), zk::acl_read}};
+  auto a = fake.client(alice);
+  ASSERT_TRUE(a->ensure_path("/shared/t"));
+  zk::ZkOptions bob;
+  bob.digest = "bob:pw";
+  auto b = fake.client(bob);
+  EXPECT_TRUE(b->set("/shared/t", "b"));
+  EXPECT_TRUE(b->create("/shared/u", ""));
+  EXPECT_EQ(a->get("/shared/u").error().kind, ErrorKind::unauthorized) << "bob's node is bob's";
+  EXPECT_TRUE(b->remove("/shared/u"));
+  zk::ZkOptions dave;
+  dave.digest = "dave:pw";
+  auto d = fake.client(dave);
+  EXPECT_EQ(d->get("/shared/t")->data, "b");
+  EXPECT_EQ(d->set("/shared/t", "d").error().kind, ErrorKind::unauthorized);
+  EXPECT_EQ(d->create("/shared/v", "").error().kind, ErrorKind::unauthorized);
+  EXPECT_EQ(fake.client()->get("/shared/t").error().kind, ErrorKind::unauthorized);
+  zk::ZkOptions acl_only;
+  acl_only.acl = alice.acl;
+  EXPECT_EQ(fake.connect(acl_only).error().kind, ErrorKind::invalid);
+}
+
 TEST(FakeZooKeeper, EnsurePathAndRemoveRecursive) {
   FakeZooKeeper fake;
   auto c = fake.client();

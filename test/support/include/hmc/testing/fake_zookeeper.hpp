@@ -4,7 +4,8 @@
 // controller relies on them: data versions, cversion-numbered sequential
 // nodes, ephemeral nodes owned by a session, one-shot watches (data, exists,
 // children) delivered through each client's ZkOptions::dispatch, atomic
-// multi, digest ACLs (ZOO_CREATOR_ALL_ACL), and test controls: injected
+// multi, digest ACLs (ZOO_CREATOR_ALL_ACL, or the creator's digest plus
+// ZkOptions::acl, checked per permission), and test controls: injected
 // failures, session expiry, an unreachable server.
 //
 //   hmc::testing::FakeZooKeeper zk;
