@@ -293,6 +293,40 @@ void check_secrets(const json::object& def, const std::string& path, Violations&
   }
 }
 
+// As Marathon's AppValidation: a health check Marathon itself runs (HTTP,
+// HTTPS, TCP; MESOS_* checks run on the agent and are not checked here)
+// needs its portIndex to address one of the app's ports: the port
+// definitions, or the container's port mappings when there are any. Without
+// portIndex and port it uses the first port. An app without portDefinitions
+// in host mode gets one default port.
+void check_health_check_ports(const json::object& def, const std::string& path, Violations& out) {
+  const json::array* checks = arr_at(def, "healthChecks");
+  if (!checks) return;
+  std::size_t ports = 1;
+  if (const json::array* pds = arr_at(def, "portDefinitions")) ports = pds->size();
+  if (const json::object* c = obj_at(def, "container")) {
+    const json::array* mappings = arr_at(*c, "portMappings");
+    if (!mappings)
+      if (const json::object* dk = obj_at(*c, "docker")) mappings = arr_at(*dk, "portMappings");
+    if (mappings && !mappings->empty()) ports = mappings->size();
+  }
+  std::size_t i = 0;
+  for (const auto& hc : *checks) {
+    const auto p = join_path(path, "healthChecks(" + std::to_string(i++) + ")");
+    if (!hc.is_object()) continue;
+    const auto& o = hc.get_object();
+    const std::string protocol = o.contains("protocol") ? str_at(o, "protocol") : "HTTP";
+    if (o.contains("command") || (protocol != "HTTP" && protocol != "HTTPS" && protocol != "TCP")) continue;
+    bool valid = true;
+    if (auto it = o.find("portIndex"); it != o.end()) {
+      valid = it->value().is_number() && number(it->value()) >= 0 && number(it->value()) < static_cast<double>(ports);
+    } else if (!o.contains("port")) {
+      valid = ports > 0;
+    }
+    if (!valid) out.rule(p, "Health check port indices must address an element of the ports array or container port mappings.");
+  }
+}
+
 }  // namespace
 
 std::optional<AppSpec> read_app(const json::value& v, const std::string& path, const std::string& base,
@@ -423,6 +457,7 @@ std::optional<AppSpec> read_app(const json::value& v, const std::string& path, c
         out.rule(join_path(path, "portDefinitions"), "Port names must be unique.");
     }
   }
+  check_health_check_ports(def, path, out);
   if (auto* deps = arr_at(def, "dependencies")) {
     std::size_t i = 0;
     for (const auto& d : *deps) {

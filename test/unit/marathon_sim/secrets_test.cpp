@@ -1,6 +1,7 @@
 // Marathon's secrets feature (--enable_features secrets, on by default on
 // DC/OS): app secrets and env secret references, validated as Marathon's
-// SecretValidation does.
+// SecretValidation does; and the health check port rule, which the
+// controller's own Marathon app relies on.
 #include "sim_test_util.hpp"
 
 #include <gtest/gtest.h>
@@ -70,6 +71,26 @@ TEST(SimSecrets, UndefinedReferencesAndEmptySourcesAreNamed) {
   ASSERT_EQ(r.status, 422) << r.body;
   EXPECT_FALSE(messages_at(r.body, "/apps(0)/env/C/secret").empty()) << r.body;
   EXPECT_EQ(d.sim.groups().count("/g"), 0u);
+}
+
+TEST(SimHealthChecks, MarathonRunChecksMustAddressAPort) {
+  SimDriver d;
+  const std::string two_ports = R"("portDefinitions":[{"port":0,"name":"metrics"},{"port":0,"name":"health"}])";
+  auto app = [&](const std::string& id, const std::string& check) {
+    return R"({"id":")" + id + R"(","cmd":"x",)" + two_ports + R"(,"healthChecks":[)" + check + "]}";
+  };
+  EXPECT_EQ(d.call("POST", "/v2/apps", app("/a", R"({"protocol":"HTTP","path":"/healthz","portIndex":1})")).status, 201);
+  EXPECT_EQ(d.call("POST", "/v2/apps", app("/b", R"({"path":"/healthz"})")).status, 201) << "default HTTP, first port";
+  // MESOS_HTTP checks are run by the agent; Marathon does not check the index.
+  EXPECT_EQ(d.call("POST", "/v2/apps", app("/c", R"({"protocol":"MESOS_HTTP","path":"/healthz","portIndex":1})")).status,
+            201);
+  auto r = d.call("POST", "/v2/apps", app("/d", R"({"protocol":"HTTP","path":"/healthz","portIndex":2})"));
+  ASSERT_EQ(r.status, 422) << r.body;
+  EXPECT_EQ(messages_at(r.body, "/healthChecks(0)"),
+            std::vector<std::string>{
+                "Health check port indices must address an element of the ports array or container port mappings."});
+  r = d.call("POST", "/v2/apps", R"({"id":"/e","cmd":"x","portDefinitions":[],"healthChecks":[{"protocol":"TCP"}]})");
+  EXPECT_EQ(r.status, 422) << r.body;
 }
 
 TEST(SimSecrets, FeatureListsAsMarathonTakesThem) {
