@@ -248,13 +248,17 @@ void Api::write_app(std::string& out, const App& app, const AppEmbed& e) {
     out += app.last_failure_json;
   }
   if (e.readiness) out += ",\"readinessCheckResults\":[]";
-  if (e.task_stats) out += ",\"tasksStats\":{}";
+  if (e.task_stats) {
+    out += ",\"tasksStats\":";
+    append_task_stats(out, app, s_.now());
+  }
   out += '}';
 }
 
 // write_app, copied from the app's kept rendering while that is current.
 void Api::append_app(std::string& out, App& app, const AppEmbed& e) {
-  if (!s_.render_cache_) return write_app(out, app, e);
+  // Task lifetimes in tasksStats change with the clock alone: never kept.
+  if (!s_.render_cache_ || e.task_stats) return write_app(out, app, e);
   auto& kept = kept_rendering(app.renderings, e.bits());
   if (!kept.json.empty() && kept.revision == app.revision) {
     out += kept.json;
@@ -270,7 +274,7 @@ void Api::append_app(std::string& out, App& app, const AppEmbed& e) {
 // current; subgroups are written in between, each the same way.
 void Api::write_group(std::string& out, Group& g, const GroupEmbed& e) {
   const auto from = out.size();
-  GroupRendering* kept = s_.render_cache_ ? &kept_rendering(g.renderings, e.bits()) : nullptr;
+  GroupRendering* kept = s_.render_cache_ && !e.app.task_stats ? &kept_rendering(g.renderings, e.bits()) : nullptr;
   const bool current = kept && !kept->head.empty() && kept->revision == g.revision;
   if (current) {
     out += kept->head;
@@ -905,8 +909,8 @@ Response Api::queue(const Query& q) {
     if (x == "lastUnusedOffers") last_unused = true;
   const auto now = s_.clock_->now();
   // Only an unsettled app can have instances to launch; they come in id order.
-  std::vector<const App*> list;
-  for (const App* app : s_.unsettled_apps())
+  std::vector<App*> list;
+  for (App* app : s_.unsettled_apps())
     if (app->tasks.size() < static_cast<std::size_t>(app->spec.instances)) list.push_back(app);
   std::string out = "{\"queue\":[";
   AppEmbed none;
@@ -916,7 +920,17 @@ Response Api::queue(const Query& q) {
     out += "{\"app\":";
     write_app(out, app, none);
     out += ",\"count\":" + std::to_string(app.spec.instances - static_cast<int>(app.tasks.size()));
-    out += ",\"role\":\"*\",\"delay\":{\"timeLeftSeconds\":0,\"overdue\":true},\"since\":";
+    // As QueueResource: timeLeftSeconds = max(0, whole seconds to the
+    // deadline), overdue once it passed; without a delay the app is overdue.
+    long long time_left = 0;
+    bool overdue = true;
+    if (const auto* delay = s_.launch_delay(*list[i])) {
+      const auto left = delay->deadline - now;
+      time_left = std::max<long long>(0, std::chrono::duration_cast<std::chrono::seconds>(left).count());
+      overdue = left < TimePoint::duration::zero();
+    }
+    out += ",\"role\":\"*\",\"delay\":{\"timeLeftSeconds\":" + std::to_string(time_left) +
+           ",\"overdue\":" + (overdue ? "true" : "false") + "},\"since\":";
     LaunchAttempt empty;
     empty.since = now;
     const LaunchAttempt& l = app.launch ? *app.launch : empty;
@@ -1093,6 +1107,12 @@ Response Api::route(const Request& r, const std::string& path, const Query& q) {
   if (path == "/v2/deployments" || path.starts_with("/v2/deployments/")) return deployments(r, path.substr(15), q);
   if (path == "/v2/queue" && r.method == "GET") return queue(q);
   if (path.starts_with("/v2/queue/") && path.ends_with("/delay") && r.method == "DELETE") {
+    std::string err;
+    const auto raw = path.substr(9, path.size() - 9 - 6);
+    auto id = resolve_id(raw, "/", &err);
+    auto it = id ? s_.apps_.find(*id) : s_.apps_.end();
+    if (it == s_.apps_.end()) return message(404, "Application " + (id ? *id : raw) + " not found in tasks queue.");
+    it->second.delay.reset();  // the launch backoff of its config version, as LaunchQueue.resetDelay
     Response out;
     out.status = 204;
     return out;
@@ -1289,6 +1309,7 @@ Response Api::admin(const Request& r, const std::string& path, const Query& q) {
     s_.options_.faults = f;
     return json_response(200, json::serialize(faults_json(f)));
   }
+  if (path == "/_sim/task-faults" || path.starts_with("/_sim/task-faults/")) return s_.task_faults_endpoint(r, path);
   if (path == "/_sim/tick" && r.method == "POST") {
     long cycles = 1;
     std::optional<std::chrono::milliseconds> duration;

@@ -183,6 +183,7 @@ Usage: marathon-sim [options]
   --reset-rate F            fault: fraction of API connections reset without answer
   --lock-hold DUR           fault: deployments keep their locks this long after finishing
   --freeze-offers           fault: the offer cycle places and kills nothing
+  --task-fault JSON         fault: tasks fail (repeatable), e.g. {"kind":"fetch","fetchUri":"*.tar.gz"}
   --request-log-limit N     requests kept for /_sim/requests (default 100000)
   --enable-features LIST    Marathon's --enable_features, e.g. secrets (apps may then
                             define secrets and env secret references, as on DC/OS)
@@ -290,6 +291,12 @@ SimOptions parse_command_line(int argc, char** argv, bool* help) {
       o.faults.reset_rate = rate(a, value());
     } else if (a == "--lock-hold") {
       o.faults.lock_hold = duration(a, value());
+    } else if (a == "--task-fault") {
+      try {
+        o.task_faults.push_back(parse_task_fault(value()));
+      } catch (const std::invalid_argument& e) {
+        throw std::invalid_argument("--task-fault: " + std::string(e.what()));
+      }
     } else if (a == "--freeze-offers") {
       o.faults.freeze_offers = true;
     } else if (a == "--request-log-limit") {

@@ -1,6 +1,8 @@
 #pragma once
 // Command line, agent specs and fault settings of marathon-sim.
 
+#include "task_faults.hpp"
+
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -65,6 +67,7 @@ struct SimOptions {
   bool seed_given = false;
   bool deterministic = false;
   Faults faults;
+  std::vector<TaskFault> task_faults;  // --task-fault, in order
   std::size_t request_log_limit = 100000;
   bool quiet = false;
   bool exit_with_parent = false;  // exit when the parent process goes away

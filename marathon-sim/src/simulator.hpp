@@ -69,6 +69,18 @@ struct Task {
   TaskState state = TaskState::staging;
   double cpus = 0, mem = 0, disk = 0, gpus = 0;
   std::uint64_t launched_in_cycle = 0;
+  // A task fault matched at launch: the task fails (TASK_FAILED with
+  // failure_message) instead of running when 0, or this long after it runs.
+  std::optional<std::chrono::milliseconds> fails_after_running;
+  std::string failure_message;
+};
+
+// Marathon's RateLimiter entry of an app: the launch delay of one config
+// version (lastConfigChangeAt), grown by backoffFactor with every failure.
+struct LaunchDelay {
+  std::string config;  // the app's last_config_change_at it belongs to
+  TimePoint deadline{};
+  std::chrono::nanoseconds delay{0};
 };
 
 // A validated app definition and what the cluster needs of it.
@@ -129,6 +141,7 @@ struct App {
   std::vector<Task> tasks;
   std::string last_failure_json;  // empty: none
   std::optional<LaunchAttempt> launch;
+  std::optional<LaunchDelay> delay;  // see Simulator::launch_delay
   std::string json_cache;  // definition and versions, without the closing brace
   // New (Simulator::changed) whenever anything the app's JSON shows changes:
   // definition and versions, tasks, last task failure, deployments touching it.
@@ -199,6 +212,9 @@ struct ChangeSet {
   std::string snapshot_group;  // group whose definition is recorded for rollback
 };
 
+// The tasksStats of an app (embed app.taskStats), as Marathon's TaskStatsByVersion.
+void append_task_stats(std::string& out, const App& app, TimePoint now);
+
 class Simulator {
  public:
   explicit Simulator(const SimOptions& options);
@@ -221,6 +237,11 @@ class Simulator {
   std::chrono::milliseconds offer_period() const { return options_.offer_period; }
   TimePoint now() const { return clock_->now(); }
   void set_listen_address(std::string host_port) { leader_ = std::move(host_port); }
+
+  // Task faults (task_faults.cpp). add_task_fault assigns an id when none is
+  // given; false when the id is taken.
+  bool add_task_fault(TaskFault fault);
+  const std::vector<TaskFault>& task_faults() const { return task_faults_; }
 
   // Read access for tests and the benchmark.
   const std::map<std::string, Group>& groups() const { return groups_; }
@@ -284,6 +305,19 @@ class Simulator {
     std::vector<std::vector<Action>> steps;
   };
   std::variant<Committed, Response> commit(ChangeSet change, bool force, bool dry_run);
+
+  // task faults and launch backoff (task_faults.cpp)
+  Response task_faults_endpoint(const Request& r, const std::string& path);
+  // Arms `t` with the first task fault matching its app, if any.
+  void apply_task_faults(const App& app, Task& t);
+  // Fails the task at `index` of `app`: TASK_FAILED, lastTaskFailure, more delay.
+  void fail_task(App& app, std::size_t index);
+  // The app's current delay, or null: one of another config version, or one
+  // whose deadline passed a minute ago (Marathon's viable-task reset), is dropped.
+  const LaunchDelay* launch_delay(App& app);
+  void add_delay(App& app);
+  std::vector<TaskFault> task_faults_;
+  std::uint64_t task_fault_counter_ = 0;
 
   SimOptions options_;
   std::unique_ptr<TimeSource> clock_;

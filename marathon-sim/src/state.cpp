@@ -60,6 +60,7 @@ Simulator::Simulator(const SimOptions& options) : options_(options) {
   changed(root);
   groups_.emplace("/", std::move(root));
   for (const auto& a : options_.agents) add_agent(a);
+  for (const auto& f : options_.task_faults) add_task_fault(f);
 }
 
 Simulator::~Simulator() = default;
@@ -205,7 +206,7 @@ void Simulator::kill_task(App* app, Task&& t, const char* state, const std::stri
   if (!wants("instance_changed_event")) return;
   json::object ic;
   ic["instanceId"] = t.id;
-  ic["condition"] = failure ? "Gone" : "Killed";
+  ic["condition"] = !failure ? "Killed" : std::string_view(state) == "TASK_FAILED" ? "Failed" : "Gone";
   ic["runSpecId"] = t.app_id;
   ic["agentId"] = t.agent_id;
   ic["host"] = t.host;
@@ -668,7 +669,7 @@ std::string task_id_prefix(const std::string& app_id) {
 bool Simulator::settled(const App& app) const {
   if (app.tasks.size() != static_cast<std::size_t>(app.spec.instances)) return false;
   return std::all_of(app.tasks.begin(), app.tasks.end(), [&](const Task& t) {
-    return t.state == TaskState::running && t.version == app.last_config_change_at;
+    return t.state == TaskState::running && t.version == app.last_config_change_at && !t.fails_after_running;
   });
 }
 
@@ -706,6 +707,8 @@ void Simulator::launch_into_queue(const std::vector<App*>& candidates) {
       app->launch->since = now;
     }
     auto& stats = *app->launch;
+    // Delayed by launch backoff: no offers until the deadline.
+    if (const auto* delay = launch_delay(*app); delay && delay->deadline > now) continue;
     const std::size_t had = app->tasks.size();
     std::size_t missing = static_cast<std::size_t>(app->spec.instances) - had;
     for (Agent* agent : order) {
@@ -747,6 +750,7 @@ void Simulator::launch_into_queue(const std::vector<App*>& candidates) {
         t.disk = app->spec.disk;
         t.gpus = app->spec.gpus;
         t.launched_in_cycle = cycle_;
+        apply_task_faults(*app, t);
         agent->used_cpus += t.cpus;
         agent->used_mem += t.mem;
         agent->used_disk += t.disk;
@@ -774,6 +778,15 @@ void Simulator::run_offer_cycle() {
     for (App* a : work) {
       App& app = *a;
       bool started = false;
+      // Armed by a task fault: fails instead of running, or after running long enough.
+      for (std::size_t i = app.tasks.size(); i-- > 0;) {
+        const auto& t = app.tasks[i];
+        if (!t.fails_after_running) continue;
+        const bool at_start = t.state == TaskState::staging && t.launched_in_cycle < cycle_ &&
+                              t.fails_after_running->count() == 0;
+        const bool after_running = t.started_at && now >= *t.started_at + *t.fails_after_running;
+        if (at_start || after_running) fail_task(app, i);
+      }
       for (auto& t : app.tasks) {
         if (t.state == TaskState::staging && t.launched_in_cycle < cycle_) {
           t.state = TaskState::running;

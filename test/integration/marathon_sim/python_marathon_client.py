@@ -4,8 +4,10 @@ write) against marathon-sim: create, list, scale and delete groups and apps.
 
 Usage: python_marathon_client.py URL. Exits non-zero with a message on the
 first behaviour that differs from Marathon's."""
+import json
 import sys
 import time
+import urllib.request
 
 from marathon import MarathonClient
 from marathon.exceptions import ConflictError, MarathonHttpError, NotFoundError
@@ -24,6 +26,15 @@ def wait(what, pred, timeout=20.0):
 def check(cond, msg):
     if not cond:
         raise AssertionError(msg)
+
+
+def http(url, method, path, body=None):
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(url + path, data=data, method=method,
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        text = r.read()
+        return r.status, (json.loads(text) if text else None)
 
 
 def main(url):
@@ -99,6 +110,27 @@ def main(url):
         raise AssertionError("deleted app still found")
     except NotFoundError:
         pass
+    # Task failures: a fetch fault (marathon-sim's admin endpoint), then the
+    # app's lastTaskFailure as the library reads it, the launch delay, and
+    # reset_delay once the fault is gone.
+    status, fault = http(url, "POST", "/_sim/task-faults", {"kind": "fetch", "app": "/pyclient/failing"})
+    check(status == 201 and fault["id"], "task fault added")
+    c.create_app("/pyclient/failing", MarathonApp(cmd="sleep 1000", cpus=0.1, mem=16, instances=1,
+                                                  uris=["http://repo.local/heron-core.tar.gz"], backoff_seconds=600))
+    wait("task failure", lambda: c.get_app("/pyclient/failing").last_task_failure is not None)
+    failure = c.get_app("/pyclient/failing").last_task_failure
+    check(failure.state == "TASK_FAILED", "lastTaskFailure.state %r" % failure.state)
+    check("Failed to fetch all URIs" in failure.message, "lastTaskFailure.message %r" % failure.message)
+    check(failure.app_id == "/pyclient/failing" and failure.slave_id and failure.timestamp, "lastTaskFailure fields")
+    _, queue = http(url, "GET", "/v2/queue")
+    entry = [e for e in queue["queue"] if e["app"]["id"] == "/pyclient/failing"]
+    check(entry and entry[0]["delay"]["timeLeftSeconds"] > 500 and not entry[0]["delay"]["overdue"],
+          "queue delay %r" % (entry and entry[0]["delay"]))
+    http(url, "DELETE", "/_sim/task-faults/" + fault["id"])
+    c.reset_delay("/pyclient/failing")
+    wait("running after reset_delay", lambda: c.get_app("/pyclient/failing").tasks_running == 1)
+    c.delete_app("/pyclient/failing", force=True)
+
     wait("all stopped", lambda: c.list_tasks() == [])
     print("python3-marathon: all checks passed")
 

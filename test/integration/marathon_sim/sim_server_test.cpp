@@ -358,6 +358,99 @@ TEST(MarathonSimServer, RealTimeOfferCycleFinishesDeploymentsWithoutTicks) {
   ASSERT_TRUE(hmc::testing::wait_until([&] { return running(sim, "rt") == 2 && deployment_count(sim) == 0; }, 10000ms));
 }
 
+// A group of two apps: /heron/topologies/<name>/0 and /1, the second fetching a package.
+std::string fetching_topology(const std::string& name) {
+  return R"({"id":"/heron/topologies/)" + name + R"(","apps":[
+    {"id":"0","cmd":"./heron-executor --shard=0","cpus":0.5,"mem":256,"instances":1},
+    {"id":"1","cmd":"./heron-executor --shard=1","cpus":0.5,"mem":256,"instances":1,
+     "fetch":[{"uri":"http://packages.local/heron/)" + name + R"(/topology.tar.gz"}],
+     "backoffSeconds":1,"backoffFactor":2,"maxLaunchDelaySeconds":3}]})";
+}
+
+json::object queue_delay(const MarathonSim& sim, const std::string& app) {
+  const auto q = json::parse(sim.get("/v2/queue").body);
+  for (const auto& e : q.at("queue").as_array())
+    if (e.at("app").at("id").as_string() == app) return e.at("delay").as_object();
+  return {};
+}
+
+std::string task_ids(const MarathonSim& sim, const std::string& app) {
+  std::string out;
+  const auto tasks = json::parse(sim.get("/v2/apps" + app + "/tasks").body);
+  for (const auto& t : tasks.at("tasks").as_array())
+    out += std::string(t.at("id").as_string()) + " " + std::string(t.at("state").as_string()) + ";";
+  return out;
+}
+
+TEST(MarathonSimServer, FetchFaultFailsOneContainerWithGrowingBackoffUntilRemoved) {
+  MarathonSim sim(deterministic());  // offer period 50 ms
+  const auto fault = sim.add_task_fault(R"({"kind":"fetch","fetchUri":"*/topology.tar.gz"})");
+  ASSERT_EQ(sim.post("/v2/groups", fetching_topology("ff")).status, 201);
+  const std::string failing = "/heron/topologies/ff/1";
+  sim.tick(2);  // staged, then: 0 runs, 1 fails
+  auto g = group_of(sim, "ff");
+  ASSERT_FALSE(g.empty());
+  const auto& apps = g.at("apps").as_array();
+  EXPECT_EQ(apps[0].at("tasksRunning").as_int64(), 1);
+  EXPECT_FALSE(apps[0].as_object().contains("lastTaskFailure"));
+  EXPECT_EQ(apps[1].at("tasksRunning").as_int64(), 0);
+  const std::string msg(apps[1].at("lastTaskFailure").at("message").as_string());
+  EXPECT_NE(msg.find("Failed to fetch all URIs for container"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("http://packages.local/heron/ff/topology.tar.gz"), std::string::npos) << msg;
+  EXPECT_EQ(apps[1].at("lastTaskFailure").at("state").as_string(), "TASK_FAILED");
+  // 1 s, then 2 s, then 3 s (capped) of backoff.
+  auto d = queue_delay(sim, failing);
+  EXPECT_EQ(d.at("timeLeftSeconds").as_int64(), 1);
+  EXPECT_FALSE(d.at("overdue").as_bool());
+  sim.tick(21);  // relaunched at the deadline (1 s = 20 cycles), failed one cycle later
+  EXPECT_EQ(queue_delay(sim, failing).at("timeLeftSeconds").as_int64(), 2);
+  sim.tick(41);
+  EXPECT_EQ(queue_delay(sim, failing).at("timeLeftSeconds").as_int64(), 3);
+  sim.tick(61);
+  EXPECT_EQ(queue_delay(sim, failing).at("timeLeftSeconds").as_int64(), 3);
+  EXPECT_EQ(deployment_count(sim), 1u) << "the deployment waits for the failing container";
+  // Fault gone, delay reset: the next launch runs at once.
+  sim.remove_task_fault(fault);
+  EXPECT_EQ(sim.del("/v2/queue/" + failing + "/delay").status, 204);
+  EXPECT_EQ(sim.del("/v2/queue/heron/topologies/ff/9/delay").status, 404);
+  sim.tick(2);
+  EXPECT_EQ(running(sim, "ff"), 2);
+  EXPECT_EQ(deployment_count(sim), 0u);
+  EXPECT_THROW(sim.remove_task_fault(fault), std::runtime_error);
+  EXPECT_THROW(sim.add_task_fault(R"({"kind":"crash","app":"/x"})"), std::runtime_error);
+}
+
+TEST(MarathonSimServer, ExitFaultFromTheCommandLineAndRestartOfOneContainer) {
+  auto o = deterministic();
+  o.extra_args = {"--task-fault", R"({"kind":"exit","app":"/heron/topologies/ex/1","afterRunning":"1s","exitCode":137,"id":"crash"})"};
+  MarathonSim sim(o);
+  const auto listed = json::parse(sim.get("/_sim/task-faults").body).at("taskFaults").as_array();
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].at("id").as_string(), "crash");
+  ASSERT_EQ(sim.post("/v2/groups", topology("ex", 1, 0.5, 256)).status, 201);
+  sim.tick(2);
+  EXPECT_EQ(running(sim, "ex"), 2) << "the crashing container runs first";
+  sim.tick(20);  // ran 1 s: exits
+  auto app = json::parse(sim.get("/v2/apps/heron/topologies/ex/1").body).at("app");
+  EXPECT_EQ(app.at("lastTaskFailure").at("message").as_string(), "Command exited with status 137");
+  EXPECT_EQ(app.at("tasksRunning").as_int64(), 0);
+  sim.clear_task_faults();
+  EXPECT_TRUE(json::parse(sim.get("/_sim/task-faults").body).at("taskFaults").as_array().empty());
+  // Restarting one container replaces only its task (force: the failing
+  // app's deployment still holds the lock).
+  sim.tick(40);
+  ASSERT_EQ(running(sim, "ex"), 2);
+  const auto other = task_ids(sim, "/heron/topologies/ex/0");
+  const auto before = task_ids(sim, "/heron/topologies/ex/1");
+  auto r = sim.post("/v2/apps/heron/topologies/ex/1/restart?force=true", "");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(json::parse(r.body).as_object().contains("deploymentId"));
+  sim.tick(3);
+  EXPECT_EQ(running(sim, "ex"), 2);
+  EXPECT_NE(task_ids(sim, "/heron/topologies/ex/1"), before);
+  EXPECT_EQ(task_ids(sim, "/heron/topologies/ex/0"), other);
+}
+
 TEST(MarathonSimServer, RejectsBadCommandLinesWithAClearMessage) {
   auto r = hmc::testing::run_command({MarathonSim::binary_path(), "--agent", "cpus=lots"});
   EXPECT_EQ(r.exit_code, 2);
@@ -365,6 +458,9 @@ TEST(MarathonSimServer, RejectsBadCommandLinesWithAClearMessage) {
   r = hmc::testing::run_command({MarathonSim::binary_path(), "--offer-period", "5 parsecs"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE((r.out + r.err).find("--offer-period"), std::string::npos) << r.out << r.err;
+  r = hmc::testing::run_command({MarathonSim::binary_path(), "--task-fault", R"({"kind":"exit"})"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE((r.out + r.err).find("--task-fault"), std::string::npos) << r.out << r.err;
   r = hmc::testing::run_command({MarathonSim::binary_path(), "--agents-file", "/nonexistent/agents.yaml"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE((r.out + r.err).find("/nonexistent/agents.yaml"), std::string::npos) << r.out << r.err;

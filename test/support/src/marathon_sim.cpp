@@ -242,6 +242,16 @@ void MarathonSim::clear_faults() {
   set_faults(R"({"latency":"0ms","errorRate":0,"resetRate":0,"lockHold":"0ms","freezeOffers":false})");
 }
 
+std::string MarathonSim::add_task_fault(const std::string& json) {
+  auto r = admin("POST", "/_sim/task-faults", json);
+  auto v = boost::json::parse(r.body);
+  return std::string(v.at("id").as_string());
+}
+
+void MarathonSim::remove_task_fault(const std::string& id) { admin("DELETE", "/_sim/task-faults/" + id, {}); }
+
+void MarathonSim::clear_task_faults() { admin("DELETE", "/_sim/task-faults", {}); }
+
 void MarathonSim::tick(int cycles) { admin("POST", "/_sim/tick?cycles=" + std::to_string(cycles), {}); }
 
 std::vector<SimRequest> MarathonSim::requests() const {

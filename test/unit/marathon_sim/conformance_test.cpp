@@ -305,5 +305,35 @@ TEST(Conformance, EventShapes) {
   EXPECT_TRUE(problems.empty()) << join(problems);
 }
 
+// events.txt's TASK_FAILED example (a fetch failure): a task failed by a
+// fetch fault is announced with the same fields and types, and a message of
+// the same form (newer Mesos writes "exited with status N").
+TEST(Conformance, TaskFailedEventShape) {
+  SimDriver d;
+  std::vector<std::string> frames;
+  d.sim.subscribe({"status_update_event"}, [&](const std::string& f) { frames.push_back(f); }, "127.0.0.1");
+  ASSERT_EQ(d.call("POST", "/_sim/task-faults", R"({"kind":"fetch","app":"/foo"})").status, 201);
+  ASSERT_EQ(d.call("POST", "/v2/apps", R"({"id":"/foo","cmd":"x","cpus":0.1,"mem":16,"uris":["http://r/p.tgz"]})").status,
+            201);
+  d.tick(2);
+  json::value expected;
+  std::istringstream in(example("events.txt"));
+  std::string line;
+  while (std::getline(in, line))
+    if (line.starts_with("data: ") && line.find("TASK_FAILED") != std::string::npos) expected = json::parse(line.substr(6));
+  ASSERT_TRUE(expected.is_object());
+  json::value failed;
+  for (const auto& f : frames)
+    if (f.find("\"TASK_FAILED\"") != std::string::npos) failed = json::parse(f.substr(f.find("data: ") + 6));
+  ASSERT_TRUE(failed.is_object());
+  std::vector<std::string> problems;
+  compare_shape(expected, failed, "", {}, problems);
+  EXPECT_TRUE(problems.empty()) << join(problems);
+  const std::string want(expected.at("message").as_string());
+  const std::string got(failed.at("message").as_string());
+  const auto prefix = want.substr(0, want.find('\'') + 1);
+  EXPECT_EQ(got.rfind(prefix, 0), 0u) << got;
+}
+
 }  // namespace
 }  // namespace hmc::marathon_sim::testing

@@ -86,6 +86,11 @@ class MarathonSim {
   void remove_agent(const std::string& agent_id);
   void set_faults(const std::string& faults_json);  // e.g. {"errorRate":0.5,"latency":"20ms"}
   void clear_faults();
+  // Task faults (POST /_sim/task-faults), e.g. {"kind":"fetch","fetchUri":"*.tar.gz"};
+  // add_task_fault returns the fault's id.
+  std::string add_task_fault(const std::string& json);
+  void remove_task_fault(const std::string& id);
+  void clear_task_faults();
   void tick(int cycles = 1);                        // runs offer cycles (moves time when deterministic)
   std::vector<SimRequest> requests() const;         // the request log, oldest first
   void clear_requests();
