@@ -1,0 +1,241 @@
+#include "hmc/reconciler/packing.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <optional>
+
+namespace hmc::reconciler {
+namespace {
+
+// Heron's constants (RoundRobinPacking.java).
+constexpr std::int64_t kDaemonRamPadding = kGigabyte;        // stmgr, metricsmgr, ckptmgr
+constexpr double kCpuPaddingPerContainer = 1.0;
+constexpr std::int64_t kDiskPaddingPerContainer = 12 * kGigabyte;
+constexpr std::int64_t kMinRamPerInstance = 16 * kMegabyte;
+
+struct Bad {
+  std::string message;
+};
+
+std::optional<std::string> find(const std::map<std::string, std::string>& c, const char* key) {
+  auto it = c.find(key);
+  if (it == c.end()) return std::nullopt;
+  return it->second;
+}
+
+std::int64_t parse_bytes(const std::string& key, const std::string& v) {
+  std::int64_t out = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+  if (ec != std::errc{} || p != v.data() + v.size())
+    throw Bad{key + ": '" + v + "' is not a byte count"};
+  return out;
+}
+
+double parse_double(const std::string& key, const std::string& v) {
+  std::size_t used = 0;
+  double out = 0;
+  try {
+    out = std::stod(v, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != v.size() || v.empty()) throw Bad{key + ": '" + v + "' is not a number"};
+  return out;
+}
+
+std::int64_t bytes_or(const PackingInput& in, const char* key, std::int64_t dflt) {
+  auto v = find(in.config, key);
+  return v ? parse_bytes(key, *v) : dflt;
+}
+
+// "spout:1073741824,bolt:2147483648" (TopologyUtils.getComponentRamMapConfig).
+template <class T, class Parse>
+std::map<std::string, T> component_map(const PackingInput& in, const char* key, Parse parse) {
+  std::map<std::string, T> out;
+  auto v = find(in.config, key);
+  if (!v) return out;
+  std::string_view s = *v;
+  while (!s.empty()) {
+    auto comma = s.find(',');
+    std::string_view item = s.substr(0, comma);
+    s = comma == std::string_view::npos ? std::string_view{} : s.substr(comma + 1);
+    auto colon = item.find(':');
+    if (colon == std::string_view::npos)
+      throw Bad{std::string(key) + ": '" + std::string(item) + "' is not component:value"};
+    out[std::string(item.substr(0, colon))] = parse(key, std::string(item.substr(colon + 1)));
+  }
+  return out;
+}
+
+std::int64_t divide_round(std::int64_t v, std::size_t n) {
+  return std::llround(static_cast<double>(v) / static_cast<double>(n));
+}
+
+struct Slot {
+  std::string component;
+  int task_id;
+  int index;
+};
+
+PackedPlan pack(const PackingInput& in) {
+  int total = 0;
+  for (const auto& [name, p] : in.components) {
+    if (p < 1) throw Bad{"component " + name + ": parallelism must be >= 1"};
+    total += p;
+  }
+  int n = 1;
+  if (auto v = find(in.config, "topology.stmgrs")) n = static_cast<int>(parse_bytes("topology.stmgrs", *v));
+  if (n < 1) throw Bad{"topology.stmgrs: invalid number of containers " + std::to_string(n)};
+  if (n > total)
+    throw Bad{"more containers (" + std::to_string(n) + ") allocated than instances (" +
+              std::to_string(total) + ")"};
+
+  auto ram_map = component_map<std::int64_t>(in, "topology.component.rammap", parse_bytes);
+  auto cpu_map = component_map<double>(in, "topology.component.cpumap", parse_double);
+
+  // Container RAM padding (getContainerRamPadding).
+  bool stateful = find(in.config, "topology.reliability.mode").value_or("") == "EFFECTIVELY_ONCE";
+  std::int64_t daemons = bytes_or(in, "topology.stmgr.ram", kDaemonRamPadding) +
+                         bytes_or(in, "topology.metricsmgr.ram", kDaemonRamPadding) +
+                         bytes_or(in, "topology.stateful.ckptmgr.ram", stateful ? kDaemonRamPadding : 0);
+  const std::int64_t ram_padding = bytes_or(in, "topology.container.ram.padding", daemons);
+  const double cpu_padding = kCpuPaddingPerContainer;
+
+  const std::int64_t ram_hint = bytes_or(in, "topology.container.ram", -1);
+  const std::int64_t disk_hint = bytes_or(in, "topology.container.disk", -1);
+  double cpu_hint = -1.0;
+  if (auto v = find(in.config, "topology.container.cpu")) cpu_hint = parse_double("topology.container.cpu", *v);
+
+  // Round-robin allocation; components with more RAM first (ties by name, so
+  // the plan is deterministic where Heron iterates a hash set).
+  std::vector<std::pair<std::string, int>> sorted = in.components;
+  std::stable_sort(sorted.begin(), sorted.end(), [&](const auto& a, const auto& b) {
+    auto ra = ram_map.count(a.first) ? ram_map.at(a.first) : 0;
+    auto rb = ram_map.count(b.first) ? ram_map.at(b.first) : 0;
+    if (ra != rb) return ra > rb;
+    return a.first < b.first;
+  });
+  std::vector<std::vector<Slot>> alloc(static_cast<std::size_t>(n));
+  int c = 0, task = 1;
+  for (const auto& [name, p] : sorted) {
+    for (int i = 0; i < p; ++i) {
+      alloc[static_cast<std::size_t>(c)].push_back({name, task++, i});
+      c = (c + 1) % n;
+    }
+  }
+  std::size_t largest = 0;
+  for (const auto& a : alloc) largest = std::max(largest, a.size());
+
+  const std::int64_t container_ram_default =
+      in.instance_ram * static_cast<std::int64_t>(largest) + ram_padding;
+  const double container_cpu_default =
+      static_cast<double>(std::lround(in.instance_cpu * static_cast<double>(largest) + cpu_padding));
+
+  PackedPlan plan;
+  plan.id = in.topology_id;
+  for (std::size_t ci = 0; ci < alloc.size(); ++ci) {
+    const auto& slots = alloc[ci];
+    const int cid = static_cast<int>(ci) + 1;
+    // calculateInstancesResourceMapInContainer, for RAM then CPU.
+    std::vector<std::int64_t> ram(slots.size(), 0);
+    std::vector<double> cpu(slots.size(), 0);
+    {
+      std::int64_t used = 0;
+      std::vector<std::size_t> unspecified;
+      for (std::size_t i = 0; i < slots.size(); ++i) {
+        auto it = ram_map.find(slots[i].component);
+        if (it != ram_map.end()) {
+          ram[i] = it->second;
+          used += it->second;
+        } else {
+          unspecified.push_back(i);
+        }
+      }
+      bool throttled = false;
+      if (ram_hint != -1 && used > ram_hint - ram_padding) {
+        if (used > ram_hint)
+          throw Bad{"total instance RAM in container#" + std::to_string(cid) +
+                    " exceeds topology.container.ram"};
+        throttled = true;
+      }
+      std::int64_t container = ram_hint == -1 ? container_ram_default : ram_hint;
+      if (!unspecified.empty()) {
+        std::int64_t remaining = throttled ? container - used : container - ram_padding - used;
+        if (remaining <= 0) throw Bad{"not enough RAM to allocate for unspecified instances"};
+        for (auto i : unspecified) ram[i] = divide_round(remaining, unspecified.size());
+      }
+    }
+    {
+      double used = 0;
+      std::vector<std::size_t> unspecified;
+      for (std::size_t i = 0; i < slots.size(); ++i) {
+        auto it = cpu_map.find(slots[i].component);
+        if (it != cpu_map.end()) {
+          cpu[i] = it->second;
+          used += it->second;
+        } else {
+          unspecified.push_back(i);
+        }
+      }
+      bool throttled = false;
+      if (cpu_hint != -1.0 && used > cpu_hint - cpu_padding) {
+        if (used > cpu_hint)
+          throw Bad{"total instance CPU in container#" + std::to_string(cid) +
+                    " exceeds topology.container.cpu"};
+        throttled = true;
+      }
+      double container = cpu_hint == -1.0 ? container_cpu_default : cpu_hint;
+      if (!unspecified.empty()) {
+        double remaining = throttled ? container - used : container - cpu_padding - used;
+        if (remaining <= 0) throw Bad{"not enough CPU to allocate for unspecified instances"};
+        for (auto i : unspecified) cpu[i] = remaining / static_cast<double>(unspecified.size());
+      }
+    }
+    PackedContainer pc;
+    pc.id = cid;
+    std::int64_t cram = 0;
+    double ccpu = 0;
+    for (std::size_t i = 0; i < slots.size(); ++i) {
+      if (ram[i] < kMinRamPerInstance)
+        throw Bad{"component " + slots[i].component + " gets " + std::to_string(ram[i]) +
+                  " bytes of RAM per instance; Heron requires at least 16 MB"};
+      pc.instances.push_back({slots[i].component, slots[i].task_id, slots[i].index,
+                              {cpu[i], ram[i], in.instance_disk}});
+      cram += ram[i];
+      ccpu += cpu[i];
+    }
+    ccpu += cpu_padding;
+    if (cpu_hint != -1.0) ccpu = std::min(ccpu, cpu_hint);
+    cram += ram_padding;
+    if (ram_hint != -1) cram = std::min(cram, ram_hint);
+    std::int64_t cdisk = disk_hint != -1 ? disk_hint
+                                         : in.instance_disk * static_cast<std::int64_t>(largest) +
+                                               kDiskPaddingPerContainer;
+    pc.required = {std::max(ccpu, cpu_hint), cram, cdisk};
+    plan.containers.push_back(std::move(pc));
+  }
+  return plan;
+}
+
+}  // namespace
+
+PackedResource PackedPlan::largest() const {
+  PackedResource r;
+  for (const auto& c : containers) {
+    r.cpu = std::max(r.cpu, c.required.cpu);
+    r.ram = std::max(r.ram, c.required.ram);
+    r.disk = std::max(r.disk, c.required.disk);
+  }
+  return r;
+}
+
+std::variant<PackedPlan, std::string> round_robin_pack(const PackingInput& in) {
+  try {
+    return pack(in);
+  } catch (const Bad& b) {
+    return b.message;
+  }
+}
+
+}  // namespace hmc::reconciler
