@@ -52,17 +52,6 @@ struct Query {
   }
 };
 
-Response json_response(int status, std::string body) {
-  Response r;
-  r.status = status;
-  r.body = std::move(body);
-  return r;
-}
-
-Response message(int status, const std::string& msg) {
-  return json_response(status, json::serialize(json::object{{"message", msg}}));
-}
-
 void append_str(std::string& out, std::string_view s) { json_text::append_string(out, s); }
 
 void append_num(std::string& out, double d) {
@@ -141,6 +130,17 @@ void append_members(std::string& out, const Ids& ids, Map& all, Write write) {
 }
 
 }  // namespace
+
+Response json_response(int status, std::string body) {
+  Response r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+Response message(int status, const std::string& msg) {
+  return json_response(status, json::serialize(json::object{{"message", msg}}));
+}
 
 class Api {
  public:

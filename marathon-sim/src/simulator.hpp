@@ -195,6 +195,10 @@ struct Response {
   std::vector<std::string> event_types;  // filter of the event stream; empty: all
 };
 
+// A JSON answer, and Marathon's error shape {"message": msg} (defined in api.cpp).
+Response json_response(int status, std::string body);
+Response message(int status, const std::string& msg);
+
 struct RequestRecord {
   std::uint64_t seq = 0;
   std::string method, target, user_agent;

@@ -25,17 +25,6 @@ namespace {
 
 constexpr std::chrono::seconds kViableTaskDuration{60};
 
-Response answer(int status, std::string body) {
-  Response r;
-  r.status = status;
-  r.body = std::move(body);
-  return r;
-}
-
-Response answer_message(int status, const std::string& msg) {
-  return answer(status, json::serialize(json::object{{"message", msg}}));
-}
-
 double number_or(const json::object& o, const char* key, double def) {
   auto* v = o.if_contains(key);
   return v && v->is_number() ? v->to_number<double>() : def;
@@ -199,29 +188,29 @@ Response Simulator::task_faults_endpoint(const Request& r, const std::string& pa
         out += task_fault_json(task_faults_[i]);
       }
       out += "]}";
-      return answer(200, std::move(out));
+      return json_response(200, std::move(out));
     }
     if (r.method == "DELETE") {
       task_faults_.clear();
-      return answer(200, "{}");
+      return json_response(200, "{}");
     }
-    if (r.method != "POST") return answer_message(405, "HTTP 405 Method Not Allowed");
+    if (r.method != "POST") return message(405, "HTTP 405 Method Not Allowed");
     TaskFault f;
     try {
       f = parse_task_fault(r.body);
     } catch (const std::invalid_argument& e) {
-      return answer_message(400, e.what());
+      return message(400, e.what());
     }
     const auto given = f.id;
-    if (!add_task_fault(std::move(f))) return answer_message(409, "task fault '" + given + "' exists");
-    return answer(201, json::serialize(json::object{{"id", task_faults_.back().id}}));
+    if (!add_task_fault(std::move(f))) return message(409, "task fault '" + given + "' exists");
+    return json_response(201, json::serialize(json::object{{"id", task_faults_.back().id}}));
   }
   const auto id = path.substr(std::string_view("/_sim/task-faults/").size());
-  if (r.method != "DELETE") return answer_message(405, "HTTP 405 Method Not Allowed");
+  if (r.method != "DELETE") return message(405, "HTTP 405 Method Not Allowed");
   auto it = std::find_if(task_faults_.begin(), task_faults_.end(), [&](const TaskFault& f) { return f.id == id; });
-  if (it == task_faults_.end()) return answer_message(404, "task fault '" + id + "' does not exist");
+  if (it == task_faults_.end()) return message(404, "task fault '" + id + "' does not exist");
   task_faults_.erase(it);
-  return answer(200, "{}");
+  return json_response(200, "{}");
 }
 
 void Simulator::apply_task_faults(const App& app, Task& t) {
