@@ -2,6 +2,8 @@
 
 #include "json_util.hpp"
 
+#include "hmc/common/base64.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -124,6 +126,16 @@ void validate_into(const DesiredTopology& t, std::vector<FieldError>& errs) {
   if (!t.topology_defn_file.empty()) {
     if (auto r = check_token(t.topology_defn_file); !r.empty())
       errs.push_back({"/topologyDefnFile", r});
+  }
+  if (!t.topology_defn.empty()) {
+    // Decoding only checks the encoding; the Topology inside is checked by
+    // the controller (hmc::heron_state::decode_topology), which reports it
+    // the same way (SpecValid=False).
+    const auto bytes = base64_decode(t.topology_defn);
+    if (!bytes) errs.push_back({"/topologyDefn", "must be standard base64 (RFC 4648, with padding)"});
+    else if (bytes->size() > kMaxTopologyDefnBytes)
+      errs.push_back({"/topologyDefn", "must decode to at most " + std::to_string(kMaxTopologyDefnBytes) +
+                                           " bytes (it decodes to " + std::to_string(bytes->size()) + ")"});
   }
   if (t.executor_args.size() > 256) errs.push_back({"/executorArgs", "must have at most 256 entries"});
   for (std::size_t i = 0; i < t.executor_args.size(); ++i) {
@@ -328,6 +340,7 @@ boost::system::result<DesiredTopology, SpecErrors> parse_desired(std::string_vie
     if (!ok) type_failed.insert(path);
   };
   bool saw_name = false, saw_cluster = false, saw_role = false, saw_package = false;
+  bool saw_containers = false, saw_resources = false;
   for (const auto& kv : root.get_object()) {
     const std::string_view key = sv(kv.key());
     const json::value& v = kv.value();
@@ -347,10 +360,12 @@ boost::system::result<DesiredTopology, SpecErrors> parse_desired(std::string_vie
     } else if (key == "environ") {
       mark(rd.str(v, "/environ", t.environ), "/environ");
     } else if (key == "containers") {
+      saw_containers = true;
       if (rd.integer(v, "/containers", n))
         t.containers = static_cast<int>(std::clamp(n, -1'000'000'000LL, 1'000'000'000LL));
       else mark(false, "/containers");
     } else if (key == "resources") {
+      saw_resources = true;
       if (!v.is_object()) {
         rd.fail("/resources", "must be an object with cpus, mem, disk");
         type_failed.insert("/resources");
@@ -375,6 +390,9 @@ boost::system::result<DesiredTopology, SpecErrors> parse_desired(std::string_vie
       mark(rd.str(v, "/topologyId", t.topology_id), "/topologyId");
     } else if (key == "topologyDefnFile") {
       mark(rd.str(v, "/topologyDefnFile", t.topology_defn_file), "/topologyDefnFile");
+    } else if (key == "topologyDefn") {
+      mark(rd.str(v, "/topologyDefn", t.topology_defn), "/topologyDefn");
+      if (t.topology_defn.empty() && v.is_string()) rd.fail("/topologyDefn", "must not be empty");
     } else if (key == "executorArgs") {
       rd.str_list(v, "/executorArgs", t.executor_args);
     } else if (key == "env") {
@@ -413,6 +431,11 @@ boost::system::result<DesiredTopology, SpecErrors> parse_desired(std::string_vie
   if (!saw_cluster) errs.push_back({"/cluster", "is required"});
   if (!saw_role) errs.push_back({"/role", "is required"});
   if (!saw_package) errs.push_back({"/package", "is required"});
+  // With a topology definition, absent sizes come from Heron's packing plan.
+  if (!t.topology_defn.empty()) {
+    t.containers_set = saw_containers;
+    t.resources_set = saw_resources;
+  }
   (void)parse_errors_before;
 
   // Rules on values; skip fields already reported as missing or of the wrong type.
@@ -437,17 +460,21 @@ std::string to_json(const DesiredTopology& t) {
   o["cluster"] = t.cluster;
   o["role"] = t.role;
   o["environ"] = t.environ;
-  o["containers"] = t.containers;
-  json::object r;
-  r["cpus"] = detail::number(t.resources.cpus);
-  r["mem"] = detail::number(t.resources.mem);
-  r["disk"] = detail::number(t.resources.disk);
-  o["resources"] = std::move(r);
+  const bool with_defn = !t.topology_defn.empty();
+  if (!with_defn || t.containers_set) o["containers"] = t.containers;
+  if (!with_defn || t.resources_set) {
+    json::object r;
+    r["cpus"] = detail::number(t.resources.cpus);
+    r["mem"] = detail::number(t.resources.mem);
+    r["disk"] = detail::number(t.resources.disk);
+    o["resources"] = std::move(r);
+  }
   if (!t.image.empty()) o["image"] = t.image;
   o["package"] = t.package;
   if (!t.core_uri.empty()) o["coreUri"] = t.core_uri;
   if (!t.topology_id.empty()) o["topologyId"] = t.topology_id;
   if (!t.topology_defn_file.empty()) o["topologyDefnFile"] = t.topology_defn_file;
+  if (with_defn) o["topologyDefn"] = t.topology_defn;
   if (!t.executor_args.empty()) o["executorArgs"] = detail::string_array(t.executor_args);
   if (!t.env.empty()) o["env"] = detail::string_map(t.env);
   if (!t.labels.empty()) o["labels"] = detail::string_map(t.labels);

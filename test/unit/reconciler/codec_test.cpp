@@ -78,6 +78,54 @@ TEST(DesiredCodec, CanonicalKeyOrder) {
   EXPECT_NE(j.find("\"cpus\":2.5"), std::string::npos) << j;
 }
 
+TEST(DesiredCodec, TopologyDefnMakesSizesOverrides) {
+  // Without a definition the sizes always count (defaults included).
+  auto plain = parse_desired(kMinimal);
+  ASSERT_TRUE(plain);
+  EXPECT_TRUE(plain->containers_set);
+  EXPECT_TRUE(plain->resources_set);
+
+  // With one, absent sizes come from Heron's packing plan and stay absent.
+  const std::string with_defn =
+      R"({"name":"wc","cluster":"c1","role":"r","package":"https://x/wc.tar.gz","topologyDefn":"CgJ3YxICd2M="})";
+  auto r = parse_desired(with_defn);
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(r->topology_defn, "CgJ3YxICd2M=");
+  EXPECT_FALSE(r->containers_set);
+  EXPECT_FALSE(r->resources_set);
+  const auto j = to_json(*r);
+  EXPECT_EQ(j.find("containers"), std::string::npos) << j;
+  EXPECT_EQ(j.find("resources"), std::string::npos) << j;
+  auto again = parse_desired(j);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(*again, *r);
+
+  // Given sizes are kept as overrides, and round-trip.
+  auto t = full();
+  t.topology_defn = "CgJ3YxICd2M=";
+  t.resources_set = false;
+  const auto j2 = to_json(t);
+  EXPECT_NE(j2.find("\"containers\":4"), std::string::npos) << j2;
+  EXPECT_EQ(j2.find("resources"), std::string::npos) << j2;
+  auto r2 = parse_desired(j2);
+  ASSERT_TRUE(r2) << r2.error().to_string();
+  t.resources = Resources{};  // not carried: the plan decides
+  EXPECT_EQ(*r2, t);
+  EXPECT_EQ(to_json(*r2), j2);
+}
+
+TEST(DesiredCodec, TopologyDefnSizeIsBounded) {
+  DesiredTopology t;
+  t.name = "wc";
+  t.cluster = "c";
+  t.role = "r";
+  t.package = "https://x/p";
+  t.topology_defn = std::string((kMaxTopologyDefnBytes / 3 + 1) * 4, 'A');
+  const auto errs = validate(t);
+  ASSERT_EQ(errs.size(), 1u);
+  EXPECT_EQ(errs[0].path, "/topologyDefn");
+  EXPECT_NE(errs[0].message.find("at most 524288 bytes"), std::string::npos) << errs[0].message;
+}
 
 // --- every validation rule: (field edit) -> the path and words of the error -----------
 
@@ -157,6 +205,10 @@ const RuleCase kRules[] = {
     {"StateWrongType", R"({"name":"wc","cluster":"c","role":"r","package":"https://x/p","state":true})", "/state", "must be a string"},
     {"OnStuckUnknown", R"({"name":"wc","cluster":"c","role":"r","package":"https://x/p","onStuck":"panic"})", "/onStuck", "wait, suspend"},
     {"SchemaVersion2", R"({"schemaVersion":2,"name":"wc","cluster":"c","role":"r","package":"https://x/p"})", "/schemaVersion", "must be 1"},
+    {"DefnNotBase64", R"({"name":"wc","cluster":"c","role":"r","package":"https://x/p","topologyDefn":"not base64!"})", "/topologyDefn", "standard base64"},
+    {"DefnUnpadded", R"({"name":"wc","cluster":"c","role":"r","package":"https://x/p","topologyDefn":"Zg"})", "/topologyDefn", "standard base64"},
+    {"DefnEmpty", R"({"name":"wc","cluster":"c","role":"r","package":"https://x/p","topologyDefn":""})", "/topologyDefn", "must not be empty"},
+    {"DefnWrongType", R"({"name":"wc","cluster":"c","role":"r","package":"https://x/p","topologyDefn":["Zg=="]})", "/topologyDefn", "must be a string"},
     {"SchemaVersionString", R"({"schemaVersion":"1","name":"wc","cluster":"c","role":"r","package":"https://x/p"})", "/schemaVersion", "must be an integer"},
 };
 

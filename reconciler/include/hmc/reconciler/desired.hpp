@@ -15,6 +15,9 @@ namespace hmc::reconciler {
 inline constexpr int kDesiredSchemaVersion = 1;
 // Upper bound on `containers` (worker containers, TManager not counted).
 inline constexpr int kMaxContainers = 1000;
+// Upper bound on a decoded `topologyDefn`: the desired node must stay under
+// ZooKeeper's default jute.maxbuffer (1 MB) after base64 (4/3) and the rest.
+inline constexpr std::size_t kMaxTopologyDefnBytes = 512 * 1024;
 
 enum class DesiredState { running, suspended, killed };
 enum class OnStuck { wait, suspend };
@@ -39,6 +42,14 @@ struct DesiredTopology {
   std::string core_uri;       // optional heron core package URI
   std::string topology_id;    // optional; defaults to "<name>-<hash>" on first write
   std::string topology_defn_file;  // optional; defaults to "<name>.defn"
+  // Optional: Heron's Topology protobuf (the package's <name>.defn), standard
+  // base64. With it the controller writes Heron's own state nodes and sizes
+  // the containers from Heron's packing plan; `containers` and `resources`
+  // then count only when the node gives them (the *_set flags), as overrides
+  // checked against the plan. Without it both flags are true.
+  std::string topology_defn;
+  bool containers_set = true;
+  bool resources_set = true;
   std::vector<std::string> executor_args;          // appended to heron-executor
   std::map<std::string, std::string> env;
   std::map<std::string, std::string> labels;
