@@ -137,6 +137,8 @@ void validate_into(const DesiredTopology& t, std::vector<FieldError>& errs) {
       errs.push_back({"/topologyDefn", "must decode to at most " + std::to_string(kMaxTopologyDefnBytes) +
                                            " bytes (it decodes to " + std::to_string(bytes->size()) + ")"});
   }
+  if (!t.submission_user.empty())
+    if (auto r = check_token(t.submission_user); !r.empty()) errs.push_back({"/submissionUser", r});
   if (t.executor_args.size() > 256) errs.push_back({"/executorArgs", "must have at most 256 entries"});
   for (std::size_t i = 0; i < t.executor_args.size(); ++i) {
     const auto& a = t.executor_args[i];
@@ -393,6 +395,8 @@ boost::system::result<DesiredTopology, SpecErrors> parse_desired(std::string_vie
     } else if (key == "topologyDefn") {
       mark(rd.str(v, "/topologyDefn", t.topology_defn), "/topologyDefn");
       if (t.topology_defn.empty() && v.is_string()) rd.fail("/topologyDefn", "must not be empty");
+    } else if (key == "submissionUser") {
+      mark(rd.str(v, "/submissionUser", t.submission_user), "/submissionUser");
     } else if (key == "executorArgs") {
       rd.str_list(v, "/executorArgs", t.executor_args);
     } else if (key == "env") {
@@ -475,6 +479,7 @@ std::string to_json(const DesiredTopology& t) {
   if (!t.topology_id.empty()) o["topologyId"] = t.topology_id;
   if (!t.topology_defn_file.empty()) o["topologyDefnFile"] = t.topology_defn_file;
   if (with_defn) o["topologyDefn"] = t.topology_defn;
+  if (!t.submission_user.empty()) o["submissionUser"] = t.submission_user;
   if (!t.executor_args.empty()) o["executorArgs"] = detail::string_array(t.executor_args);
   if (!t.env.empty()) o["env"] = detail::string_map(t.env);
   if (!t.labels.empty()) o["labels"] = detail::string_map(t.labels);

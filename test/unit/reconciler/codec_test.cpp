@@ -32,6 +32,7 @@ DesiredTopology full() {
   t.core_uri = "https://cdn/heron-core.tar.gz";
   t.topology_id = "wc-1f2e";
   t.topology_defn_file = "wc.defn";
+  t.submission_user = "alice";
   t.executor_args = {"--verbose", "--extra=it's"};
   t.env = {{"JAVA_OPTS", "-Xmx1g"}, {"A_B", ""}};
   t.labels = {{"team", "data"}, {"cost-center", "42"}};
@@ -67,7 +68,7 @@ TEST(DesiredCodec, CanonicalKeyOrder) {
   const std::vector<std::string> keys = {
       "schemaVersion", "name", "cluster", "role", "environ", "containers", "resources",
       "\"cpus\"", "\"mem\"", "\"disk\"", "image", "package", "coreUri", "topologyId",
-      "topologyDefnFile", "executorArgs", "env", "labels", "constraints", "state", "onStuck"};
+      "topologyDefnFile", "submissionUser", "executorArgs", "env", "labels", "constraints", "state", "onStuck"};
   std::size_t pos = 0;
   for (const auto& k : keys) {
     const auto at = j.find(k, pos);
@@ -209,6 +210,7 @@ const RuleCase kRules[] = {
     {"DefnUnpadded", R"({"name":"wc","cluster":"c","role":"r","package":"https://x/p","topologyDefn":"Zg"})", "/topologyDefn", "standard base64"},
     {"DefnEmpty", R"({"name":"wc","cluster":"c","role":"r","package":"https://x/p","topologyDefn":""})", "/topologyDefn", "must not be empty"},
     {"DefnWrongType", R"({"name":"wc","cluster":"c","role":"r","package":"https://x/p","topologyDefn":["Zg=="]})", "/topologyDefn", "must be a string"},
+    {"SubmissionUserSpaces", R"({"name":"wc","cluster":"c","role":"r","package":"https://x/p","submissionUser":"a b"})", "/submissionUser", "may only contain"},
     {"SchemaVersionString", R"({"schemaVersion":"1","name":"wc","cluster":"c","role":"r","package":"https://x/p"})", "/schemaVersion", "must be an integer"},
 };
 

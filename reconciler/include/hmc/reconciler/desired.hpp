@@ -50,6 +50,9 @@ struct DesiredTopology {
   std::string topology_defn;
   bool containers_set = true;
   bool resources_set = true;
+  // Optional: who submitted it (Heron's ExecutionState.submission_user, which
+  // `heron submit` takes from the submitting user); the CLI sets it.
+  std::string submission_user;
   std::vector<std::string> executor_args;          // appended to heron-executor
   std::map<std::string, std::string> env;
   std::map<std::string, std::string> labels;
