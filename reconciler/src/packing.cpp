@@ -78,6 +78,43 @@ struct Slot {
   int index;
 };
 
+// calculateInstancesResourceMapInContainer for one resource of one container
+// (Heron runs it for RAM, then CPU): instances of mapped components get their
+// map entry, the others split what the container has left evenly. `divide`
+// rounds as Heron's type does (ByteAmount.divide rounds; CPU divides plainly).
+template <class T, class Divide>
+std::vector<T> share_in_container(const std::vector<Slot>& slots, const std::map<std::string, T>& map,
+                                  T hint, T not_specified, T container_default, T padding,
+                                  const char* what, const char* hint_key, int cid, Divide divide) {
+  std::vector<T> out(slots.size(), T{});
+  T used{};
+  std::vector<std::size_t> unspecified;
+  for (std::size_t i = 0; i < slots.size(); ++i) {
+    auto it = map.find(slots[i].component);
+    if (it != map.end()) {
+      out[i] = it->second;
+      used += it->second;
+    } else {
+      unspecified.push_back(i);
+    }
+  }
+  bool throttled = false;
+  if (hint != not_specified && used > hint - padding) {
+    if (used > hint)
+      throw Bad{std::string("total instance ") + what + " in container#" + std::to_string(cid) +
+                " exceeds " + hint_key};
+    throttled = true;
+  }
+  const T container = hint == not_specified ? container_default : hint;
+  if (!unspecified.empty()) {
+    const T remaining = throttled ? container - used : container - padding - used;
+    if (remaining <= 0)
+      throw Bad{std::string("not enough ") + what + " to allocate for unspecified instances"};
+    for (auto i : unspecified) out[i] = divide(remaining, unspecified.size());
+  }
+  return out;
+}
+
 PackedPlan pack(const PackingInput& in) {
   int total = 0;
   for (const auto& [name, p] : in.components) {
@@ -137,61 +174,12 @@ PackedPlan pack(const PackingInput& in) {
   for (std::size_t ci = 0; ci < alloc.size(); ++ci) {
     const auto& slots = alloc[ci];
     const int cid = static_cast<int>(ci) + 1;
-    // calculateInstancesResourceMapInContainer, for RAM then CPU.
-    std::vector<std::int64_t> ram(slots.size(), 0);
-    std::vector<double> cpu(slots.size(), 0);
-    {
-      std::int64_t used = 0;
-      std::vector<std::size_t> unspecified;
-      for (std::size_t i = 0; i < slots.size(); ++i) {
-        auto it = ram_map.find(slots[i].component);
-        if (it != ram_map.end()) {
-          ram[i] = it->second;
-          used += it->second;
-        } else {
-          unspecified.push_back(i);
-        }
-      }
-      bool throttled = false;
-      if (ram_hint != -1 && used > ram_hint - ram_padding) {
-        if (used > ram_hint)
-          throw Bad{"total instance RAM in container#" + std::to_string(cid) +
-                    " exceeds topology.container.ram"};
-        throttled = true;
-      }
-      std::int64_t container = ram_hint == -1 ? container_ram_default : ram_hint;
-      if (!unspecified.empty()) {
-        std::int64_t remaining = throttled ? container - used : container - ram_padding - used;
-        if (remaining <= 0) throw Bad{"not enough RAM to allocate for unspecified instances"};
-        for (auto i : unspecified) ram[i] = divide_round(remaining, unspecified.size());
-      }
-    }
-    {
-      double used = 0;
-      std::vector<std::size_t> unspecified;
-      for (std::size_t i = 0; i < slots.size(); ++i) {
-        auto it = cpu_map.find(slots[i].component);
-        if (it != cpu_map.end()) {
-          cpu[i] = it->second;
-          used += it->second;
-        } else {
-          unspecified.push_back(i);
-        }
-      }
-      bool throttled = false;
-      if (cpu_hint != -1.0 && used > cpu_hint - cpu_padding) {
-        if (used > cpu_hint)
-          throw Bad{"total instance CPU in container#" + std::to_string(cid) +
-                    " exceeds topology.container.cpu"};
-        throttled = true;
-      }
-      double container = cpu_hint == -1.0 ? container_cpu_default : cpu_hint;
-      if (!unspecified.empty()) {
-        double remaining = throttled ? container - used : container - cpu_padding - used;
-        if (remaining <= 0) throw Bad{"not enough CPU to allocate for unspecified instances"};
-        for (auto i : unspecified) cpu[i] = remaining / static_cast<double>(unspecified.size());
-      }
-    }
+    const std::vector<std::int64_t> ram =
+        share_in_container(slots, ram_map, ram_hint, std::int64_t{-1}, container_ram_default, ram_padding,
+                           "RAM", "topology.container.ram", cid, divide_round);
+    const std::vector<double> cpu = share_in_container(
+        slots, cpu_map, cpu_hint, -1.0, container_cpu_default, cpu_padding, "CPU",
+        "topology.container.cpu", cid, [](double v, std::size_t k) { return v / static_cast<double>(k); });
     PackedContainer pc;
     pc.id = cid;
     std::int64_t cram = 0;
