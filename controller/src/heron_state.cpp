@@ -119,7 +119,14 @@ Result<void> Controller::write_heron_state(const rc::WriteHeronState& w) {
   // Written or not, what the nodes hold is read again by the next reconcile
   // (a failed create or set means what was known of them was wrong).
   forget_heron_nodes(paths);
-  if (!r) return r.error();
+  if (!r) {
+    // A directory removed since it was made: make it again next time.
+    if (r.error().kind == ErrorKind::not_found) {
+      std::lock_guard lock(mu_);
+      heron_dirs_made_.clear();
+    }
+    return r.error();
+  }
   log::info("heron state written", {{"nodes", std::to_string(w.nodes.size())}});
   return {};
 }

@@ -322,3 +322,26 @@ TEST(HeronState, ContainersOverrideThatDisagreesWithThePlanIsRefused) {
   ASSERT_TRUE(rig.wait_phase("override", Phase::Running, 30s, 1)) << rig.describe("override");
   EXPECT_TRUE(heron_nodes_written(rig, "override"));
 }
+
+// With credentials the controller's ACL covers Heron's nodes too: granting
+// `world:anyone:r` lets Heron's unauthenticated processes read them, and
+// nobody but the controller may change them.
+TEST(HeronState, NodesCarryTheControllersAcl) {
+  hmc::testing::RigOptions o;
+  o.start_controller = false;
+  ControllerRig rig(o);
+  constexpr const char* kController = "ctl:controller-secret";
+  const std::string auth = rig.tmp() + "/controller.auth";
+  hmc::testing::write_file(auth, std::string(kController) + "\n");
+  // Written before the controller makes its root: this client has no credentials.
+  submit(rig, "guarded", desired_json("guarded", word_count_defn("guarded")));
+  rig.start_controller({"--zk-auth-file", auth, "--zk-acl", "world:anyone:r"});
+  ASSERT_TRUE(wait_until([&] { return heron_nodes_written(rig, "guarded"); }, 30s)) << rig.controller_log();
+  expect_packing_plan(rig, "guarded", expected_plan(word_count_defn("guarded")));
+  auto w = rig.zk().set("/heron/packingplans/guarded", "changed");
+  ASSERT_FALSE(w);
+  EXPECT_EQ(w.error().kind, hmc::ErrorKind::unauthorized) << w.error().message;
+  auto c = rig.zk().create("/heron/packingplans/other", "x");
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().kind, hmc::ErrorKind::unauthorized) << c.error().message;
+}
