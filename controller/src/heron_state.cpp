@@ -20,6 +20,8 @@ namespace rc = hmc::reconciler;
 
 std::shared_ptr<const rc::HeronDesired> Controller::heron_desired(const std::string& name, const std::string& raw,
                                                                  const DesiredEntry& d) {
+  // Most desired nodes have no definition: no parse, no lock, no cache entry for them.
+  if (raw.find("\"topologyDefn\"") == std::string::npos) return nullptr;
   {
     std::lock_guard lock(mu_);
     if (auto it = heron_prepared_.find(name);
@@ -27,18 +29,15 @@ std::shared_ptr<const rc::HeronDesired> Controller::heron_desired(const std::str
       return it->second.heron;
   }
   std::shared_ptr<const rc::HeronDesired> heron;
-  // Most desired nodes have no definition: no parse for them.
-  if (raw.find("\"topologyDefn\"") != std::string::npos) {
-    auto parsed = rc::parse_desired(raw);
-    if (parsed && !parsed->topology_defn.empty()) {
-      // Heron's submitter records its own release (release.yaml); the
-      // controller, which does the submit, records its own.
-      const heron_state::ReleaseInfo release{"heron-marathon-controller", "", HMC_VERSION};
-      heron = std::make_shared<const rc::HeronDesired>(
-          heron_state::prepare_heron_state(options_.reconciler, *parsed, d.ctime_ms / 1000, release));
-      if (!heron->error.empty())
-        log::warn("topology definition refused", {{"topology", name}, {"error", heron->error}});
-    }
+  auto parsed = rc::parse_desired(raw);
+  if (parsed && !parsed->topology_defn.empty()) {
+    // Heron's submitter records its own release (release.yaml); the
+    // controller, which does the submit, records its own.
+    const heron_state::ReleaseInfo release{"heron-marathon-controller", "", HMC_VERSION};
+    heron = std::make_shared<const rc::HeronDesired>(
+        heron_state::prepare_heron_state(options_.reconciler, *parsed, d.ctime_ms / 1000, release));
+    if (!heron->error.empty())
+      log::warn("topology definition refused", {{"topology", name}, {"error", heron->error}});
   }
   std::lock_guard lock(mu_);
   heron_prepared_[name] = HeronPrepared{d.czxid, d.version, heron};
