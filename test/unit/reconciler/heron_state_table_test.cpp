@@ -3,7 +3,7 @@
 // packing plan, overrides checked against it, and a refused definition
 // reported without touching anything.
 
-#include "world.hpp"
+#include "table.hpp"
 
 #include <gtest/gtest.h>
 
@@ -60,17 +60,6 @@ void nodes_written(World& w) {
 void deploy_effective(World& w) { w.snap.groups[w.gid()] = deployed_group(w.cfg, effective(w)); }
 
 std::string spec_message(const Plan& p) { return find_condition(p.status.conditions, kCondSpecValid)->message; }
-
-struct Case {
-  const char* name;
-  std::function<void(World&)> arrange;
-  std::vector<std::string> actions;
-  Phase phase;
-  Health health;
-  std::vector<std::tuple<const char*, CS, const char*>> conds;
-  bool requeue;
-  std::function<void(const World&, const Plan&)> check = nullptr;
-};
 
 void expect_refused(const Plan& p, const std::vector<std::string>& parts) {
   const std::string m = spec_message(p);
@@ -300,24 +289,8 @@ const Case kCases[] = {
 class HeronStateTable : public ::testing::TestWithParam<std::size_t> {};
 
 TEST_P(HeronStateTable, Plan) {
-  const auto& c = kCases[GetParam()];
   World w;
-  c.arrange(w);
-  const Plan p = w.run();
-  EXPECT_EQ(action_names(p), c.actions);
-  EXPECT_EQ(to_string(p.status.phase), std::string(to_string(c.phase)));
-  EXPECT_EQ(to_string(p.status.health), std::string(to_string(c.health)));
-  for (const auto& [type, status, reason] : c.conds) {
-    const Condition* got = find_condition(p.status.conditions, type);
-    ASSERT_NE(got, nullptr) << "missing condition " << type;
-    EXPECT_EQ(to_string(got->status), std::string(to_string(status))) << type;
-    EXPECT_EQ(got->reason, reason) << type << ": " << got->message;
-  }
-  EXPECT_EQ(p.requeue_after.has_value(), c.requeue);
-  if (c.check) c.check(w, p);
-  const Plan again = w.run();
-  EXPECT_EQ(again.actions, p.actions);
-  EXPECT_EQ(again.status, p.status);
+  expect_case(kCases[GetParam()], w);
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, HeronStateTable, ::testing::Range<std::size_t>(0, std::size(kCases)),
