@@ -332,10 +332,13 @@ void Controller::watch_desired(const std::vector<std::string>& names) {
         changed = d.version != node->stat.version || d.raw != node->data;
         d.raw = std::move(node->data);
         d.version = node->stat.version;
+        d.czxid = node->stat.czxid;
+        d.ctime_ms = node->stat.ctime_ms;
       } else {
         keys_[name].armed = false;  // no watch was set
         if (node.error().kind == ErrorKind::not_found) {
           changed = desired_.erase(name) > 0;
+          heron_prepared_.erase(name);
         } else {
           log::warn("cannot read desired node", {{"topology", name}, {"error", node.error().message}});
         }
@@ -354,6 +357,7 @@ void Controller::on_session_state(int state) {
     session_lost_ = true;
     children_armed_ = false;
     for (auto& [_, ks] : keys_) ks.armed = false;
+    for (auto& [_, seen] : heron_seen_) seen.armed = false;
   }
   if (s != zk::SessionState::connected) {
     // Suspect session: stop writing to Marathon now, not only once it expired.
@@ -593,6 +597,7 @@ void Controller::process(const std::string& name) {
   rc::ReconcileInput in;
   in.name = name;
   std::shared_ptr<const rc::MarathonSnapshot> snap;
+  DesiredEntry desired_entry;  // its version and identity (not its bytes: those are in `in`)
   {
     std::lock_guard lock(mu_);
     auto& ks = keys_[name];
@@ -605,6 +610,9 @@ void Controller::process(const std::string& name) {
     if (auto it = desired_.find(name); it != desired_.end()) {
       in.desired_raw = it->second.raw;
       in.desired_version = it->second.version;
+      desired_entry.version = it->second.version;
+      desired_entry.czxid = it->second.czxid;
+      desired_entry.ctime_ms = it->second.ctime_ms;
     }
     in.previous = ks.status;
     in.last_error = ks.last_error;
@@ -634,6 +642,20 @@ void Controller::process(const std::string& name) {
     for (auto& p : in.heron_state.present)
       if (auto st = zk_.exists(p); st && *st) newest = std::max(newest, (*st)->mtime_ms);
     if (newest) in.heron_state_modified = TimePoint{milliseconds{newest}};
+  }
+
+  // A topologyDefn: Heron's nodes as prepared for this version, and what they hold.
+  std::shared_ptr<const rc::HeronDesired> heron;
+  if (in.desired_raw) {
+    heron = heron_desired(name, *in.desired_raw, desired_entry);
+    in.heron = heron.get();
+    if (heron && heron->error.empty()) {
+      if (auto r = read_heron_nodes(name, *heron, in.heron_state); !r) {
+        log::warn("cannot read heron state", {{"topology", name}, {"error", r.error().message}});
+        queue_.add_rate_limited(name);
+        return;
+      }
+    }
   }
 
   rc::Plan plan = rc::reconcile(options_.reconciler, in);
@@ -772,7 +794,10 @@ Result<void> Controller::apply(const std::string& name, const rc::Action& action
         } else if constexpr (std::is_same_v<T, rc::DeleteGroup>) {
           if (auto f = marathon_write_allowed(); !f) return f;
           return ignore(marathon_.delete_group(a.group_id, a.force), ErrorKind::not_found);
+        } else if constexpr (std::is_same_v<T, rc::WriteHeronState>) {
+          return write_heron_state(a);
         } else if constexpr (std::is_same_v<T, rc::DeleteHeronState>) {
+          forget_heron_nodes(a.paths);
           for (auto& p : a.paths) {
             // Heron's state nodes are leaves; one fenced delete each.
             auto r = fenced_multi({zk::DeleteOp{p, -1}});
@@ -797,6 +822,7 @@ Result<void> Controller::apply(const std::string& name, const rc::Action& action
             std::lock_guard lock(mu_);
             set_cached_status_locked(keys_[name], std::nullopt, false);
             desired_.erase(name);
+            heron_prepared_.erase(name);
           }
           forgotten = true;
           if (hooks_.topology_status) hooks_.topology_status(name, nullptr);

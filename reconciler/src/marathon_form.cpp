@@ -155,6 +155,12 @@ std::string spec_hash(const ReconcilerConfig& cfg, const DesiredTopology& t) {
   fnv(h, resolved_core_uri(cfg, t));
   fnv(h, t.topology_id);
   fnv(h, t.topology_defn_file);
+  // A new topology definition rolls the containers (they read it at start).
+  // Left out when there is none, so the hash of such a node is unchanged.
+  if (!t.topology_defn.empty()) {
+    fnv(h, "defn");
+    fnv(h, std::to_string(text_digest(t.topology_defn)));
+  }
   fnv(h, cfg.state_manager_connection);
   fnv(h, cfg.heron_root);
   fnv(h, "args");

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
@@ -32,6 +33,12 @@ std::string join(const std::vector<std::string>& v, const char* sep = ", ") {
     out += s;
   }
   return out;
+}
+
+std::string fmt_number(double d) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", d);
+  return buf;
 }
 
 std::string fmt_duration(std::chrono::milliseconds d) {
@@ -84,6 +91,7 @@ class Reconciliation {
         if (resolved_image(cfg_, *parsed).empty())
           errs.push_back({"/image", "is required: the controller has no default image "
                                     "(heron.executor.docker.image)"});
+        if (errs.empty() && !parsed->topology_defn.empty()) apply_heron_plan(*parsed, errs);
       }
       if (!errs.empty()) invalid_spec(errs);
       else {
@@ -182,6 +190,81 @@ class Reconciliation {
     if (std::find(present.begin(), present.end(), topologies_node) != present.end())
       out.push_back(topologies_node);
     return out;
+  }
+
+  // --- Heron's own state (topologyDefn) ---------------------------------------------
+
+  // Sizes the containers from Heron's packing plan; `containers` and
+  // `resources` given beside a topologyDefn are overrides checked against it.
+  // A kill goes ahead whatever the definition holds.
+  void apply_heron_plan(DesiredTopology& t, std::vector<FieldError>& errs) const {
+    const HeronDesired* h = in_.heron;
+    const bool killing = t.state == DesiredState::killed;
+    if (!h || !h->error.empty()) {
+      if (!killing)
+        errs.push_back({"/topologyDefn", h ? h->error : "Heron's state was not prepared from it"});
+      return;
+    }
+    if (killing) {
+      if (!t.containers_set) t.containers = h->containers;
+      return;
+    }
+    if (h->topology_name != t.name)
+      errs.push_back({"/topologyDefn", "defines topology '" + h->topology_name + "', not '" + t.name +
+                                           "' (/name)"});
+    if (t.topology_id.empty()) t.topology_id = h->topology_id;
+    else if (t.topology_id != h->topology_id)
+      errs.push_back({"/topologyId", "is '" + t.topology_id + "' but /topologyDefn has id '" +
+                                         h->topology_id + "'; leave topologyId out or make them equal"});
+    const std::string plan = "Heron's packing plan of /topologyDefn (RoundRobinPacking)";
+    if (h->containers > kMaxContainers)
+      errs.push_back({"/topologyDefn", plan + " has " + std::to_string(h->containers) +
+                                           " containers (topology.stmgrs), more than " +
+                                           std::to_string(kMaxContainers)});
+    if (!t.containers_set) t.containers = h->containers;
+    else if (t.containers != h->containers)
+      errs.push_back({"/containers", "is " + std::to_string(t.containers) + " but " + plan + " has " +
+                                         std::to_string(h->containers) +
+                                         " containers (topology.stmgrs); leave containers out or set "
+                                         "topology.stmgrs to " + std::to_string(t.containers)});
+    // Marathon takes MB: the plan's bytes, rounded up.
+    auto mb = [](std::int64_t bytes) { return static_cast<double>((bytes + kMegabyte - 1) / kMegabyte); };
+    const Resources need{h->largest.cpu, mb(h->largest.ram), mb(h->largest.disk)};
+    if (!t.resources_set) {
+      t.resources = need;
+      return;
+    }
+    auto at_least = [&](const char* path, double given, double needed, const char* unit) {
+      if (given + 1e-9 >= needed) return;
+      errs.push_back({path, "is " + fmt_number(given) + unit + ", less than the " + fmt_number(needed) + unit +
+                                " the largest container of " + plan + " needs"});
+    };
+    at_least("/resources/cpus", t.resources.cpus, need.cpus, "");
+    at_least("/resources/mem", t.resources.mem, need.mem, " MB");
+    at_least("/resources/disk", t.resources.disk, need.disk, " MB");
+  }
+
+  // Heron's nodes that are missing or differ from the prepared ones.
+  std::vector<WriteHeronState::Node> heron_state_to_write() const {
+    std::vector<WriteHeronState::Node> out;
+    if (!in_.heron || !in_.heron->error.empty()) return out;
+    const auto& seen = in_.heron_state.digests;
+    for (const auto& n : in_.heron->nodes) {
+      auto it = seen.find(n.path);
+      if (it == seen.end()) out.push_back({n.path, n.bytes, true});
+      else if (it->second != n.digest) out.push_back({n.path, n.bytes, false});
+    }
+    return out;
+  }
+
+  // Adds WriteHeronState when a node is missing or differs; says which.
+  std::string write_heron_state() {
+    auto nodes = heron_state_to_write();
+    if (nodes.empty()) return "";
+    std::vector<std::string> what;
+    for (const auto& n : nodes) what.push_back(n.path + (n.create ? " (missing)" : " (differs)"));
+    add(WriteHeronState{std::move(nodes)});
+    return "writing Heron's state " + join(what);
   }
 
   // --- no desired node ---------------------------------------------------------
@@ -389,6 +472,7 @@ class Reconciliation {
                           in_.previous->phase == Phase::Waiting ||
                           in_.previous->phase == Phase::Suspended);
       const std::string body = build_group_json(cfg_, t, target);
+      write_heron_state();
       if (own == Ownership::absent) add(CreateGroup{gid_, body});
       else add(UpdateGroup{gid_, body, false});
       if (drift) {
@@ -423,11 +507,17 @@ class Reconciliation {
       return;
     }
     cond(kCondDrift, ConditionStatus::False, "NoDrift", "");
-    if (target == 0) {
-      settle_suspended(held);
-      return;
+    // The apps are as wanted; Heron's nodes may still be missing or differ.
+    const std::string heron = write_heron_state();
+    if (target == 0) settle_suspended(held);
+    else settle_running(t, waiting);
+    if (!heron.empty()) {
+      // Reported unless a hold (SuspendedOnStuck) already says why it is not in sync.
+      const Condition* synced = find_condition(plan_.status.conditions, kCondSynced);
+      if (synced && synced->reason == "InSync")
+        cond(kCondSynced, ConditionStatus::False, "HeronStateChanged", heron);
+      progress();
     }
-    settle_running(t, waiting);
   }
 
   void report_waiting(const std::optional<WaitingDiagnosis>& w) {
@@ -491,6 +581,7 @@ class Reconciliation {
       for (const auto& d : deployments_) add(CancelDeployment{d});
       message += "; cancelling stuck deployments " + join(deployments_);
     }
+    if (const auto heron = write_heron_state(); !heron.empty()) message += "; " + heron;
     if (diffs.empty() && target == 0) add(SuspendGroup{gid_, stuck});
     else add(UpdateGroup{gid_, build_group_json(cfg_, t, target), false});
     cond(kCondSynced, ConditionStatus::False, reason, message);

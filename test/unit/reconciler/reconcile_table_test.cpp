@@ -2,7 +2,7 @@
 // asserts the plan's actions, the phase, the health, the conditions and the
 // requeue hint. Every row runs for several container counts.
 
-#include "world.hpp"
+#include "table.hpp"
 
 #include <gtest/gtest.h>
 
@@ -13,23 +13,6 @@ namespace hmc::reconciler::testing {
 namespace {
 
 using CS = ConditionStatus;
-
-struct Expect {
-  const char* type;
-  CS status;
-  const char* reason;
-};
-
-struct Case {
-  const char* name;
-  std::function<void(World&)> arrange;
-  std::vector<std::string> actions;
-  Phase phase;
-  Health health;
-  std::vector<Expect> conds;
-  bool requeue;
-  std::function<void(const World&, const Plan&)> check = nullptr;
-};
 
 Condition cond(const char* type, CS s, const char* reason, TimePoint at = t0() - 1h) {
   return {type, s, reason, "", at};
@@ -702,32 +685,9 @@ const Case kCases[] = {
 class ReconcileTable : public ::testing::TestWithParam<std::tuple<std::size_t, int>> {};
 
 TEST_P(ReconcileTable, Plan) {
-  const auto& c = kCases[std::get<0>(GetParam())];
   World w;
   w.t = default_topology(std::get<1>(GetParam()));
-  c.arrange(w);
-  const Plan p = w.run();
-  EXPECT_EQ(action_names(p), c.actions);
-  EXPECT_EQ(to_string(p.status.phase), std::string(to_string(c.phase)));
-  EXPECT_EQ(to_string(p.status.health), std::string(to_string(c.health)));
-  for (const auto& e : c.conds) {
-    const Condition* got = find_condition(p.status.conditions, e.type);
-    ASSERT_NE(got, nullptr) << "missing condition " << e.type;
-    EXPECT_EQ(to_string(got->status), std::string(to_string(e.status))) << e.type;
-    EXPECT_EQ(got->reason, e.reason) << e.type << ": " << got->message;
-  }
-  EXPECT_EQ(p.requeue_after.has_value(), c.requeue);
-  if (c.requeue && p.actions.empty() && c.phase != Phase::Failed) {
-    EXPECT_EQ(*p.requeue_after, w.cfg.progress_requeue);
-  }
-  EXPECT_EQ(p.status.name, w.t.name);
-  EXPECT_EQ(p.status.group_id, w.gid());
-  EXPECT_EQ(p.status.updated_at, w.now);
-  if (c.check) c.check(w, p);
-  // Deterministic: the same input gives the same plan.
-  const Plan again = w.run();
-  EXPECT_EQ(again.actions, p.actions);
-  EXPECT_EQ(again.status, p.status);
+  expect_case(kCases[std::get<0>(GetParam())], w);
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -75,6 +75,7 @@ struct World {
   MarathonSnapshot snap;
   HeronStateNodes heron;
   std::optional<TimePoint> heron_modified;
+  std::optional<HeronDesired> heron_desired;  // prepared from a topologyDefn
   OfferHistory offers;
   std::string last_error;
   int retry_count = 0;
@@ -132,6 +133,7 @@ struct World {
     in.marathon = &snap;
     in.heron_state = heron;
     in.heron_state_modified = heron_modified;
+    if (heron_desired) in.heron = &*heron_desired;
     in.offers = offers;
     in.last_error = last_error;
     in.retry_count = retry_count;

@@ -129,6 +129,8 @@ class Controller {
   struct DesiredEntry {
     std::string raw;
     std::int32_t version = -1;
+    std::int64_t czxid = 0;     // tells a node recreated at the same version apart
+    std::int64_t ctime_ms = 0;  // when it was created: Heron's submission time
   };
   struct KeyState {
     std::uint64_t need_generation = 0;   // snapshot needed before reconciling again
@@ -167,6 +169,34 @@ class Controller {
   void set_cached_status_locked(KeyState& ks, std::optional<reconciler::TopologyStatus> status, bool exists);
   void publish_phase_counts();
   void enqueue_all_locked(std::vector<std::string>& out);
+
+  // Heron's own state for desired nodes with a topologyDefn (controller/src/heron_state.cpp).
+  // The prepared nodes for this version of the desired node, made once per
+  // version (null: the node has no topologyDefn or does not parse). `d`
+  // gives the version and identity of the node whose bytes are `raw`.
+  std::shared_ptr<const reconciler::HeronDesired> heron_desired(const std::string& name, const std::string& raw,
+                                                                const DesiredEntry& d);
+  // What Heron's nodes hold now, into out.digests: read once, then cached
+  // until a data watch says the node changed.
+  Result<void> read_heron_nodes(const std::string& name, const reconciler::HeronDesired& h,
+                                reconciler::HeronStateNodes& out);
+  // One fenced multi: creates the missing nodes (their directories first), sets the others.
+  Result<void> write_heron_state(const reconciler::WriteHeronState& w);
+  // Drops what is known of these nodes' contents (written or deleted).
+  void forget_heron_nodes(const std::vector<std::string>& paths);
+  struct HeronPrepared {
+    std::int64_t czxid = 0;
+    std::int32_t version = -1;
+    std::shared_ptr<const reconciler::HeronDesired> heron;
+  };
+  struct HeronNodeSeen {
+    std::uint64_t epoch = 0;  // bumped by the data watch; a read started before it is stale
+    bool armed = false;       // a data watch is set and `digest` is current
+    std::uint64_t digest = 0;
+  };
+  std::unordered_map<std::string, HeronPrepared> heron_prepared_;  // by topology, under mu_
+  std::unordered_map<std::string, HeronNodeSeen> heron_seen_;      // by path, under mu_
+  std::set<std::string> heron_dirs_made_;                          // under mu_
 
   std::string desired_path(const std::string& name) const;
   std::string status_path(const std::string& name) const;

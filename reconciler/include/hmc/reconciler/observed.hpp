@@ -118,6 +118,10 @@ struct MarathonSnapshot {
 // tmasters, metricscaches, locks, statefulcheckpoints).
 struct HeronStateNodes {
   std::vector<std::string> present;  // absolute ZooKeeper paths that exist
+  // For a topology with a topologyDefn only: text_digest of the data of the
+  // nodes the controller writes (topologies, packingplans, executionstate),
+  // by path, as read just before the reconcile; a path missing here is no node.
+  std::map<std::string, std::uint64_t> digests;
 };
 
 }  // namespace hmc::reconciler

@@ -59,8 +59,22 @@ struct ForgetTopology {
   bool operator==(const ForgetTopology&) const = default;
 };
 
+// Write Heron's own state nodes (topology, packing plan, execution state) in
+// one ZooKeeper multi: create the missing ones, set the ones that differ.
+// Comes before the CreateGroup or UpdateGroup whose containers read them.
+struct WriteHeronState {
+  struct Node {
+    std::string path;
+    std::string bytes;
+    bool create = false;  // missing: create (else set)
+    bool operator==(const Node&) const = default;
+  };
+  std::vector<Node> nodes;
+  bool operator==(const WriteHeronState&) const = default;
+};
+
 using Action = std::variant<CreateGroup, UpdateGroup, SuspendGroup, CancelDeployment,
-                            DeleteGroup, DeleteHeronState, ForgetTopology>;
+                            DeleteGroup, DeleteHeronState, ForgetTopology, WriteHeronState>;
 
 // Short name of an action for logs and metrics ("CreateGroup", ...).
 const char* action_name(const Action& a) noexcept;

@@ -3,6 +3,7 @@
 // No I/O, no clock reads, no logging. Deterministic for the same input.
 
 #include "hmc/reconciler/desired.hpp"
+#include "hmc/reconciler/heron_desired.hpp"
 #include "hmc/reconciler/observed.hpp"
 #include "hmc/reconciler/plan.hpp"
 
@@ -48,6 +49,9 @@ struct ReconcileInput {
   const MarathonSnapshot* marathon = nullptr;  // never null when called
   HeronStateNodes heron_state;
   std::optional<TimePoint> heron_state_modified;  // newest mtime of those nodes
+  // Heron's state prepared from the desired node's topologyDefn (null: the
+  // node has none). heron_state.digests then holds what those nodes contain.
+  const HeronDesired* heron = nullptr;
   OfferHistory offers;
   std::string last_error;   // failure of the previous plan's execution, if any
   int retry_count = 0;      // consecutive failures of this key
