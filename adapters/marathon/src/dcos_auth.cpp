@@ -207,11 +207,13 @@ Result<void> ServiceAccountTokenSource::login_locked(std::unique_lock<std::mutex
                                     {"retry_in_ms", std::to_string(retry_delay_.count())}});
     return *failure;
   }
-  // exp - iat is the lifetime the IAM meant; exp - now needs synchronized clocks.
+  // exp - iat is the lifetime the IAM meant; exp - now needs synchronized
+  // clocks. Both claims are whole seconds, iat rounded down: up to a second
+  // of exp - iat may have passed when the token was issued.
   const TokenTimes times = token_times(token);
   Clock::duration lifetime = options_.default_lifetime;
-  if (times.expires_at && times.issued_at && *times.expires_at > *times.issued_at) {
-    lifetime = *times.expires_at - *times.issued_at;
+  if (times.expires_at && times.issued_at && *times.expires_at - *times.issued_at > std::chrono::seconds{1}) {
+    lifetime = *times.expires_at - *times.issued_at - std::chrono::seconds{1};
   } else if (times.expires_at && *times.expires_at > now) {
     lifetime = *times.expires_at - now;
   }

@@ -255,8 +255,10 @@ TEST(TokenSource, LogsInOnFirstUseAndRenewsAtEightyPercentOfTheTokensLifetime) {
   ASSERT_TRUE(first) << first.error().message;
   EXPECT_EQ(iam.calls, 1);
   EXPECT_EQ(*first, iam.issued.at(0));
-  EXPECT_EQ(source.refresh_due(), clock.now() + 80s);
-  EXPECT_EQ(source.expires_at(), clock.now() + 100s);
+  // exp - iat = 100 s, less a second for iat's rounding; renewal at 80% of that.
+  EXPECT_EQ(source.expires_at(), clock.now() + 99s);
+  EXPECT_GT(source.refresh_due(), clock.now() + 79s);
+  EXPECT_LT(source.refresh_due(), clock.now() + 80s);
 
   clock.advance(79s);
   EXPECT_EQ(source.token().value(), iam.issued.at(0));
@@ -278,8 +280,9 @@ TEST(TokenSource, LifetimeComesFromIatAndExpSoClockSkewDoesNotMatter) {
   iam.ttl = 3600s;
   ServiceAccountTokenSource source(credential(), iam.transport(), clock);
   ASSERT_TRUE(source.login());
-  EXPECT_EQ(source.expires_at(), clock.now() + 3600s);
-  EXPECT_EQ(source.refresh_due(), clock.now() + 2880s);
+  EXPECT_EQ(source.expires_at(), clock.now() + 3599s);
+  EXPECT_GT(source.refresh_due(), clock.now() + 2879s);
+  EXPECT_LT(source.refresh_due(), clock.now() + 2880s);
 }
 
 TEST(TokenSource, TokenWithoutExpUsesTheConfiguredLifetime) {

@@ -106,8 +106,9 @@ struct TokenSourceOptions {
 };
 
 // A TokenProvider that logs in as a DC/OS service account. The lifetime of
-// a token is taken from its own claims (exp - iat, so a clock skew between
-// the IAM and this host does not matter; exp - now without iat), else
+// a token is taken from its own claims (exp - iat less the second iat may
+// have been rounded down by, so a clock skew between the IAM and this host
+// does not matter; exp - now without iat), else
 // default_lifetime; renewal is due at refresh_fraction of it, counted on
 // `clock` from the moment the token arrived.
 class ServiceAccountTokenSource final : public TokenProvider {
