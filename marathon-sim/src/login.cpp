@@ -9,11 +9,11 @@
 // `iat` and `exp` in the simulator's time, so they expire in
 // --deterministic mode as time is ticked.
 
-#include "hmc/common/json_text.hpp"
 #include "hmc/jwt/jwt.hpp"
 #include "simulator.hpp"
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
 #include <algorithm>
 
@@ -24,17 +24,8 @@ namespace {
 constexpr const char* kChallenge = "acsjwt";
 
 Response iam_error(int status, const char* title, const std::string& description, const char* code) {
-  std::string body = "{";
-  json_text::append_key(body, "title");
-  json_text::append_string(body, title);
-  body += ',';
-  json_text::append_key(body, "description");
-  json_text::append_string(body, description);
-  body += ',';
-  json_text::append_key(body, "code");
-  json_text::append_string(body, code);
-  body += '}';
-  Response r = json_response(status, std::move(body));
+  Response r = json_response(
+      status, json::serialize(json::object{{"title", title}, {"description", description}, {"code", code}}));
   if (status == 401) r.headers.emplace_back("WWW-Authenticate", kChallenge);
   return r;
 }
@@ -107,24 +98,12 @@ Response Simulator::login(const Request& r) {
   issued.uid = uid;
   issued.issued_at = now;
   issued.expires_at = now + options_.login.token_ttl;
-  std::string token_claims = "{";
-  json_text::append_key(token_claims, "uid");
-  json_text::append_string(token_claims, uid);
-  token_claims += ',';
-  json_text::append_key(token_claims, "jti");
-  json_text::append_int(token_claims, static_cast<std::int64_t>(++login_counter_));
-  token_claims += ',';
-  json_text::append_key(token_claims, "iat");
-  json_text::append_int(token_claims, epoch_seconds(issued.issued_at));
-  token_claims += ',';
-  json_text::append_key(token_claims, "exp");
-  json_text::append_int(token_claims, epoch_seconds(issued.expires_at));
-  token_claims += '}';
-  issued.token = jwt::sign_hs256(token_claims, login_secret_);
-  std::string answer = "{";
-  json_text::append_key(answer, "token");
-  json_text::append_string(answer, issued.token);
-  answer += '}';
+  const json::object token_claims{{"uid", uid},
+                                  {"jti", ++login_counter_},
+                                  {"iat", epoch_seconds(issued.issued_at)},
+                                  {"exp", epoch_seconds(issued.expires_at)}};
+  issued.token = jwt::sign_hs256(json::serialize(token_claims), login_secret_);
+  std::string answer = json::serialize(json::object{{"token", issued.token}});
   issued_tokens_.push_back(std::move(issued));
   return json_response(200, std::move(answer));
 }
@@ -149,27 +128,14 @@ Response Simulator::unauthorized() const {
 }
 
 Response Simulator::logins_endpoint() const {
-  std::string out = "{\"logins\":[";
-  bool first = true;
+  json::array logins;
   for (const auto& t : issued_tokens_) {
-    if (!first) out += ',';
-    first = false;
-    out += '{';
-    json_text::append_key(out, "uid");
-    json_text::append_string(out, t.uid);
-    out += ',';
-    json_text::append_key(out, "token");
-    json_text::append_string(out, t.token);
-    out += ',';
-    json_text::append_key(out, "issuedAt");
-    json_text::append_string(out, format_time(t.issued_at));
-    out += ',';
-    json_text::append_key(out, "expiresAt");
-    json_text::append_string(out, format_time(t.expires_at));
-    out += '}';
+    logins.push_back(json::object{{"uid", t.uid},
+                                  {"token", t.token},
+                                  {"issuedAt", format_time(t.issued_at)},
+                                  {"expiresAt", format_time(t.expires_at)}});
   }
-  out += "]}";
-  return json_response(200, std::move(out));
+  return json_response(200, json::serialize(json::object{{"logins", std::move(logins)}}));
 }
 
 }  // namespace hmc::marathon_sim

@@ -4,7 +4,6 @@
 
 #include "hmc/marathon/dcos_auth.hpp"
 
-#include "hmc/common/json_text.hpp"
 #include "hmc/common/log.hpp"
 #include "hmc/jwt/jwt.hpp"
 #include "marathon_internal.hpp"
@@ -97,25 +96,14 @@ Result<ServiceAccountCredential> parse_service_account_credential(std::string_vi
 }
 
 Result<std::string> make_service_login_token(const ServiceAccountCredential& credential, TimePoint exp) {
-  std::string claims = "{";
-  json_text::append_key(claims, "uid");
-  json_text::append_string(claims, credential.uid);
-  claims += ',';
-  json_text::append_key(claims, "exp");
-  json_text::append_int(claims, std::chrono::duration_cast<std::chrono::seconds>(exp.time_since_epoch()).count());
-  claims += '}';
-  return jwt::sign_rs256(claims, credential.private_key);
+  const json::object claims{
+      {"uid", credential.uid},
+      {"exp", std::chrono::duration_cast<std::chrono::seconds>(exp.time_since_epoch()).count()}};
+  return jwt::sign_rs256(json::serialize(claims), credential.private_key);
 }
 
 std::string login_request_body(std::string_view uid, std::string_view login_token) {
-  std::string body = "{";
-  json_text::append_key(body, "uid");
-  json_text::append_string(body, uid);
-  body += ',';
-  json_text::append_key(body, "token");
-  json_text::append_string(body, login_token);
-  body += '}';
-  return body;
+  return json::serialize(json::object{{"uid", uid}, {"token", login_token}});
 }
 
 TokenTimes token_times(std::string_view token) {

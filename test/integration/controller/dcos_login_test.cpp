@@ -32,10 +32,7 @@ constexpr const char* kLoginPath = "/acs/api/v1/auth/login";
 // static token; the controller never sees it.
 constexpr const char* kHarnessToken = "harness-only";
 
-const RsaKeyPair& account_keys() {
-  static const RsaKeyPair k = hmc::testing::generate_rsa_key_pair();
-  return k;
-}
+const RsaKeyPair& account_keys() { return hmc::testing::test_key_pair(); }
 
 struct LoginRig {
   explicit LoginRig(int ttl_seconds, bool deterministic = false, bool start = true) {

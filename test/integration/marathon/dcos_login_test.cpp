@@ -25,10 +25,7 @@ using hmc::testing::RsaKeyPair;
 constexpr const char* kUid = "heron-marathon-controller";
 constexpr const char* kLoginPath = "/acs/api/v1/auth/login";
 
-const RsaKeyPair& account_keys() {
-  static const RsaKeyPair k = hmc::testing::generate_rsa_key_pair();
-  return k;
-}
+const RsaKeyPair& account_keys() { return hmc::testing::test_key_pair(); }
 
 struct LoginRig {
   explicit LoginRig(bool deterministic, int ttl_seconds) {

@@ -35,6 +35,11 @@ RsaKeyPair generate_rsa_key_pair(int bits) {
   return RsaKeyPair{bio_text(priv.get()), bio_text(pub.get())};
 }
 
+const RsaKeyPair& test_key_pair() {
+  static const RsaKeyPair keys = generate_rsa_key_pair();
+  return keys;
+}
+
 std::string service_account_credential(const std::string& uid, const RsaKeyPair& keys,
                                        const std::string& login_endpoint) {
   return boost::json::serialize(boost::json::object{{"uid", uid},

@@ -26,10 +26,7 @@ namespace json = boost::json;
 using namespace std::chrono_literals;
 using testing::RsaKeyPair;
 
-const RsaKeyPair& keys() {
-  static const RsaKeyPair k = testing::generate_rsa_key_pair();
-  return k;
-}
+const RsaKeyPair& keys() { return hmc::testing::test_key_pair(); }
 const RsaKeyPair& other_keys() {
   static const RsaKeyPair k = testing::generate_rsa_key_pair();
   return k;

@@ -17,10 +17,7 @@ namespace {
 namespace json = boost::json;
 using hmc::testing::RsaKeyPair;
 
-const RsaKeyPair& account_keys() {
-  static const RsaKeyPair k = hmc::testing::generate_rsa_key_pair();
-  return k;
-}
+const RsaKeyPair& account_keys() { return hmc::testing::test_key_pair(); }
 const RsaKeyPair& stranger_keys() {
   static const RsaKeyPair k = hmc::testing::generate_rsa_key_pair();
   return k;

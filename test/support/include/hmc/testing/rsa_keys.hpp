@@ -13,6 +13,10 @@ struct RsaKeyPair {
 // A fresh 2048-bit key pair. Throws std::runtime_error when OpenSSL fails.
 RsaKeyPair generate_rsa_key_pair(int bits = 2048);
 
+// One 2048-bit key pair per test process, made at the first call: the
+// service account's key in tests that need only one.
+const RsaKeyPair& test_key_pair();
+
 // The DC/OS service-account credential JSON for `keys`:
 // {"uid", "private_key", "login_endpoint", "scheme": "RS256"}.
 std::string service_account_credential(const std::string& uid, const RsaKeyPair& keys,
