@@ -165,6 +165,31 @@ TEST(DcosLogin, TheEventStreamCarriesTheToken) {
   EXPECT_TRUE(hmc::testing::wait_until([&] { return attached.load(); }, 20s, 20ms));
 }
 
+// A provider whose every token the simulator refuses: counts what it is asked.
+struct RefusedTokens final : TokenProvider {
+  std::atomic<int> handed_out{0};
+  std::atomic<int> rejections{0};
+  Result<std::string> token() override { return "never-valid-" + std::to_string(++handed_out); }
+  std::string current_token() const override { return "never-valid-" + std::to_string(handed_out.load()); }
+  void rejected(const std::string&) override { ++rejections; }
+};
+
+TEST(DcosLogin, ARequestIsResentOnceOnlyAndTheSecond401IsTheError) {
+  LoginRig rig(true, 600);
+  auto provider = std::make_shared<RefusedTokens>();
+  auto client = rig.client(provider);
+  rig.requests();
+  auto r = client->create_group(R"({"id":"/heron/topologies/wc","apps":[]})");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind, ErrorKind::unauthorized);
+  EXPECT_EQ(r.error().code, 401);
+  EXPECT_EQ(provider->handed_out, 2);
+  EXPECT_EQ(provider->rejections, 1);
+  const auto log = rig.requests();
+  EXPECT_EQ(log, (std::vector<std::string>{"POST /v2/groups 401", "POST /v2/groups 401"}));
+  EXPECT_EQ(r.error().message.find("never-valid"), std::string::npos) << r.error().message;
+}
+
 TEST(DcosLogin, WrongKeyUnknownUidAndUnreachableEndpointAreClearErrors) {
   LoginRig rig(true, 600);
   const RsaKeyPair stranger = hmc::testing::generate_rsa_key_pair();
