@@ -286,10 +286,12 @@ int main(int argc, char** argv) {
     } catch (const hmc::config::ConfigError& e) {
       throw UsageError(e.what());
     }
-    // DC/OS service account (docs/dcos.md): log in now, so a wrong key, an
-    // unknown account or an unreachable endpoint stops the start.
+    // DC/OS service account (docs/dcos.md): the credential is checked here,
+    // the login happens once signals are blocked (its client has threads).
     hmc::SystemTimeSource login_clock;
     std::optional<hmc::config::DcosCredentialText> credential_text;
+    std::optional<hmc::marathon::ServiceAccountCredential> credential;
+    hmc::marathon::TokenSourceOptions login_options;
     try {
       credential_text = hmc::config::resolve_dcos_credential(
           vm.count("dcos-credential-file") ? vm["dcos-credential-file"].as<std::string>() : "",
@@ -298,27 +300,11 @@ int main(int argc, char** argv) {
       throw UsageError(e.what());
     }
     if (credential_text) {
-      auto credential = hmc::marathon::parse_service_account_credential(credential_text->json, credential_text->origin);
-      if (!credential) throw UsageError(credential.error().message);
-      auto transport = hmc::marathon::make_login_transport(credential->login_endpoint, mopts);
-      if (!transport) throw UsageError(credential_text->origin + ": " + transport.error().message);
-      hmc::marathon::TokenSourceOptions topts;
-      topts.default_lifetime = dur("dcos-token-lifetime", S ? &S->marathon.dcos_token_lifetime : nullptr);
-      if (topts.default_lifetime.count() <= 0) throw UsageError("--dcos-token-lifetime: must be positive");
-      auto source = std::make_shared<hmc::marathon::ServiceAccountTokenSource>(std::move(*credential),
-                                                                              std::move(*transport), login_clock, topts);
-      if (auto r = source->login(); !r) {
-        hmc::log::error("cannot log in to DC/OS", {{"credential", credential_text->origin},
-                                                  {"uid", source->credential().uid},
-                                                  {"error", r.error().message}});
-        return kExitRuntime;
-      }
-      if (!mopts.token.empty()) {
-        hmc::log::warn("the static Marathon token is ignored: logged in with the DC/OS service account",
-                       {{"credential", credential_text->origin}});
-        mopts.token.clear();
-      }
-      mopts.token_provider = std::move(source);
+      auto parsed = hmc::marathon::parse_service_account_credential(credential_text->json, credential_text->origin);
+      if (!parsed) throw UsageError(parsed.error().message);
+      credential = std::move(*parsed);
+      login_options.default_lifetime = dur("dcos-token-lifetime", S ? &S->marathon.dcos_token_lifetime : nullptr);
+      if (login_options.default_lifetime.count() <= 0) throw UsageError("--dcos-token-lifetime: must be positive");
     }
 
     hmc::zk::ZkOptions zopts;
@@ -343,6 +329,26 @@ int main(int argc, char** argv) {
     pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
     std::signal(SIGPIPE, SIG_IGN);
 
+    // Logged in before anything else, so a wrong key, an unknown account or
+    // an unreachable endpoint stops the start.
+    if (credential) {
+      auto transport = hmc::marathon::make_login_transport(credential->login_endpoint, mopts);
+      if (!transport) throw UsageError(credential_text->origin + ": " + transport.error().message);
+      auto source = std::make_shared<hmc::marathon::ServiceAccountTokenSource>(
+          std::move(*credential), std::move(*transport), login_clock, login_options);
+      if (auto r = source->login(); !r) {
+        hmc::log::error("cannot log in to DC/OS", {{"credential", credential_text->origin},
+                                                  {"uid", source->credential().uid},
+                                                  {"error", r.error().message}});
+        return kExitRuntime;
+      }
+      if (!mopts.token.empty()) {
+        hmc::log::warn("the static Marathon token is ignored: logged in with the DC/OS service account",
+                       {{"credential", credential_text->origin}});
+        mopts.token.clear();
+      }
+      mopts.token_provider = std::move(source);
+    }
     auto marathon = hmc::marathon::make_client(mopts);
     if (!marathon) throw UsageError("--marathon: " + marathon.error().message);
     auto zk = hmc::zk::connect(zopts);

@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <sys/wait.h>
 #include <thread>
 
 using namespace std::chrono_literals;
@@ -132,6 +133,10 @@ TEST(ControllerDcosLogin, ExpiringTokensAreRenewedWithoutAFailedReconcile) {
   }
   EXPECT_NE(rig.controller_log().find("event=\"dcos login\""), std::string::npos);
   l.expect_no_token_leaked("wc-a");
+  // SIGTERM still reaches the main thread (the login client's threads block it).
+  const int status = rig.controller().stop(10s);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_NE(rig.controller_log().find("shutting down"), std::string::npos);
 }
 
 TEST(ControllerDcosLogin, ATokenRefusedByMarathonCostsOneLoginAndNoFailedReconcile) {
