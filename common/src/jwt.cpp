@@ -1,5 +1,7 @@
 #include "hmc/jwt/jwt.hpp"
 
+#include <boost/json/parse.hpp>
+
 #include <openssl/bio.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -51,12 +53,11 @@ std::string hmac_sha256(std::string_view data, std::string_view secret) {
 }
 
 bool header_alg_is(const Parts& p, std::string_view alg) {
-  // The header is ours to read only for its alg: compare the member textually
-  // after removing blanks, which covers every header DC/OS and PyJWT write.
-  std::string compact;
-  for (char c : p.header)
-    if (c != ' ' && c != '\n' && c != '\r' && c != '\t') compact += c;
-  return compact.find("\"alg\":\"" + std::string(alg) + "\"") != std::string::npos;
+  boost::system::error_code ec;
+  boost::json::value header = boost::json::parse(p.header, ec);
+  if (ec || !header.is_object()) return false;
+  const boost::json::value* a = header.get_object().if_contains("alg");
+  return a != nullptr && a->is_string() && a->get_string() == alg;
 }
 
 }  // namespace
