@@ -7,6 +7,7 @@
 #include "hmc/heron_config/cluster_config.hpp"
 #include "hmc/heron_config/controller_settings.hpp"
 #include "hmc/heron_config/zookeeper_endpoint.hpp"
+#include "hmc/marathon/dcos_auth.hpp"
 #include "hmc/marathon/marathon_client.hpp"
 #include "hmc/metrics/controller_metrics.hpp"
 #include "hmc/metrics/health_server.hpp"
@@ -131,6 +132,8 @@ int main(int argc, char** argv) {
     ("marathon-token-file", po::value<std::string>(), "file holding the DC/OS token (or env HMC_MARATHON_TOKEN)")
     ("marathon-timeout", po::value<std::string>()->default_value("10s"), "deadline of each Marathon request")
     ("marathon-ca-file", po::value<std::string>(), "CA bundle for https Marathon")
+    ("dcos-credential-file", po::value<std::string>(), "DC/OS service-account credential JSON (uid, private_key, login_endpoint, scheme); or env DCOS_SERVICE_ACCOUNT_CREDENTIAL. Logs in instead of a static token")
+    ("dcos-token-lifetime", po::value<std::string>()->default_value("1h"), "lifetime assumed for a DC/OS token without an exp claim")
     ("root", po::value<std::string>()->default_value("/heron-marathon"), "controller root node in ZooKeeper")
     ("group-root", po::value<std::string>()->default_value("/heron/topologies"), "Marathon group holding the topologies")
     ("heron-root", po::value<std::string>()->default_value("/heron"), "Heron's state root (heron.statemgr.root.path)")
@@ -283,6 +286,26 @@ int main(int argc, char** argv) {
     } catch (const hmc::config::ConfigError& e) {
       throw UsageError(e.what());
     }
+    // DC/OS service account (docs/dcos.md): the credential is checked here,
+    // the login happens once signals are blocked (its client has threads).
+    hmc::SystemTimeSource login_clock;
+    std::optional<hmc::config::DcosCredentialText> credential_text;
+    std::optional<hmc::marathon::ServiceAccountCredential> credential;
+    hmc::marathon::TokenSourceOptions login_options;
+    try {
+      credential_text = hmc::config::resolve_dcos_credential(
+          vm.count("dcos-credential-file") ? vm["dcos-credential-file"].as<std::string>() : "",
+          S ? S->marathon.dcos_credential_file : "");
+    } catch (const hmc::config::ConfigError& e) {
+      throw UsageError(e.what());
+    }
+    if (credential_text) {
+      auto parsed = hmc::marathon::parse_service_account_credential(credential_text->json, credential_text->origin);
+      if (!parsed) throw UsageError(parsed.error().message);
+      credential = std::move(*parsed);
+      login_options.default_lifetime = dur("dcos-token-lifetime", S ? &S->marathon.dcos_token_lifetime : nullptr);
+      if (login_options.default_lifetime.count() <= 0) throw UsageError("--dcos-token-lifetime: must be positive");
+    }
 
     hmc::zk::ZkOptions zopts;
     zopts.connect = zk_conn.connection_string;
@@ -306,6 +329,26 @@ int main(int argc, char** argv) {
     pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
     std::signal(SIGPIPE, SIG_IGN);
 
+    // Logged in before anything else, so a wrong key, an unknown account or
+    // an unreachable endpoint stops the start.
+    if (credential) {
+      auto transport = hmc::marathon::make_login_transport(credential->login_endpoint, mopts);
+      if (!transport) throw UsageError(credential_text->origin + ": " + transport.error().message);
+      auto source = std::make_shared<hmc::marathon::ServiceAccountTokenSource>(
+          std::move(*credential), std::move(*transport), login_clock, login_options);
+      if (auto r = source->login(); !r) {
+        hmc::log::error("cannot log in to DC/OS", {{"credential", credential_text->origin},
+                                                  {"uid", source->credential().uid},
+                                                  {"error", r.error().message}});
+        return kExitRuntime;
+      }
+      if (!mopts.token.empty()) {
+        hmc::log::warn("the static Marathon token is ignored: logged in with the DC/OS service account",
+                       {{"credential", credential_text->origin}});
+        mopts.token.clear();
+      }
+      mopts.token_provider = std::move(source);
+    }
     auto marathon = hmc::marathon::make_client(mopts);
     if (!marathon) throw UsageError("--marathon: " + marathon.error().message);
     auto zk = hmc::zk::connect(zopts);

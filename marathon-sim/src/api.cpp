@@ -1310,6 +1310,7 @@ Response Api::admin(const Request& r, const std::string& path, const Query& q) {
     return json_response(200, json::serialize(faults_json(f)));
   }
   if (path == "/_sim/task-faults" || path.starts_with("/_sim/task-faults/")) return s_.task_faults_endpoint(r, path);
+  if (path == "/_sim/logins" && r.method == "GET") return s_.logins_endpoint();
   if (path == "/_sim/tick" && r.method == "POST") {
     long cycles = 1;
     std::optional<std::chrono::milliseconds> duration;
@@ -1364,14 +1365,15 @@ Response Simulator::handle(const Request& request) {
   Response out;
   std::uniform_real_distribution<double> uniform(0.0, 1.0);
   const auto& f = options_.faults;
-  if (f.reset_rate > 0 && uniform(rng_) < f.reset_rate) {
+  if (options_.login.enabled() && path == "/acs/api/v1/auth/login") {
+    out = login(request);  // the IAM's, not Marathon's: no Marathon faults
+  } else if (f.reset_rate > 0 && uniform(rng_) < f.reset_rate) {
     out.reset = true;
     out.status = 0;
   } else if (f.error_rate > 0 && uniform(rng_) < f.error_rate) {
     out = message(f.error_status, "Simulated failure: the service is temporarily unavailable");
-  } else if (!options_.token.empty() && request.authorization != "token=" + options_.token) {
-    out = message(401, "Not Authorized to perform this action!");
-    out.headers.emplace_back("WWW-Authenticate", "oauthjwt");
+  } else if (!authorized(request)) {
+    out = unauthorized();
   } else {
     try {
       out = api.route(request, path, q);

@@ -2,8 +2,12 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "hmc/jwt/jwt.hpp"
+
 #include <charconv>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 
 namespace hmc::marathon_sim {
@@ -175,6 +179,11 @@ Usage: marathon-sim [options]
   --agents-file FILE.yaml   agents from YAML (agents: [{cpus, mem, disk, ports, count, ...}])
   --offer-period DUR        period of the offer cycle (default 200ms)
   --token T                 require "Authorization: token=T" on the API
+  --login-public-key FILE   DC/OS login: POST /acs/api/v1/auth/login verifies the RS256
+                            login token of a service account with this PEM public key and
+                            issues tokens; the API then needs "Authorization: token=<t>"
+  --login-uid UID           a service account that may log in (repeatable)
+  --token-ttl SECONDS       lifetime of the issued tokens (default 432000, DC/OS's 5 days)
   --seed N                  seed of the random choices (ids, offer order, fault draws)
   --deterministic           time moves only through POST /_sim/tick
   --latency DUR             fault: added latency on every API answer
@@ -310,11 +319,34 @@ SimOptions parse_command_line(int argc, char** argv, bool* help) {
       o.quiet = true;
     } else if (a == "--enable-features") {
       o.features = parse_features(value());
+    } else if (a == "--login-public-key") {
+      const auto path = value();
+      std::ifstream in(path);
+      if (!in) throw std::invalid_argument("--login-public-key: cannot read " + path);
+      std::stringstream text;
+      text << in.rdbuf();
+      o.login.public_key_pem = text.str();
+      if (auto check = jwt::verify_rs256("e30.e30.", o.login.public_key_pem); !check)
+        throw std::invalid_argument("--login-public-key " + path + ": " + check.error().message);
+    } else if (a == "--login-uid") {
+      o.login.uids.push_back(value());
+      if (o.login.uids.back().empty()) throw std::invalid_argument("--login-uid: empty uid");
+    } else if (a == "--token-ttl") {
+      const auto v = value();
+      long long seconds = 0;
+      auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), seconds);
+      if (ec != std::errc{} || p != v.data() + v.size() || seconds < 1)
+        throw std::invalid_argument("--token-ttl: '" + v + "' is not a positive number of seconds");
+      o.login.token_ttl = std::chrono::seconds{seconds};
     } else {
       throw std::invalid_argument("unknown option '" + a + "' (see --help)");
     }
   }
   if (!agents_given) o.agents.push_back(AgentSpec{});
+  if (o.login.enabled() && o.login.uids.empty())
+    throw std::invalid_argument("--login-public-key needs at least one --login-uid");
+  if (!o.login.enabled() && !o.login.uids.empty())
+    throw std::invalid_argument("--login-uid needs --login-public-key");
   return o;
 }
 

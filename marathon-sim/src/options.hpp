@@ -56,6 +56,17 @@ struct Features {
 // unknown one.
 Features parse_features(std::string_view list);
 
+// DC/OS's login (the IAM behind Admin Router): POST /acs/api/v1/auth/login
+// takes {"uid", "token"} where token is an RS256 JWT signed with the
+// account's private key, and answers {"token"} for `Authorization: token=`.
+// Enabled when public_key_pem is set; every account in `uids` has that key.
+struct LoginOptions {
+  std::string public_key_pem;
+  std::vector<std::string> uids;
+  std::chrono::seconds token_ttl{432000};  // DC/OS's authentication tokens last 5 days
+  bool enabled() const { return !public_key_pem.empty(); }
+};
+
 struct SimOptions {
   std::string listen_host = "127.0.0.1";
   std::uint16_t listen_port = 8080;
@@ -72,6 +83,7 @@ struct SimOptions {
   bool quiet = false;
   bool exit_with_parent = false;  // exit when the parent process goes away
   Features features;              // --enable-features
+  LoginOptions login;             // --login-public-key, --login-uid, --token-ttl
 };
 
 // "500ms", "30s", "10m", "1h", "250us" is rejected; a bare number is milliseconds.

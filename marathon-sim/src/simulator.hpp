@@ -323,6 +323,20 @@ class Simulator {
   std::vector<TaskFault> task_faults_;
   std::uint64_t task_fault_counter_ = 0;
 
+  // DC/OS login (login.cpp): POST /acs/api/v1/auth/login, and whether a
+  // request carries a valid token (the static --token or one issued here).
+  struct IssuedToken {
+    std::string uid, token;
+    TimePoint issued_at{}, expires_at{};
+  };
+  Response login(const Request& r);
+  bool authorized(const Request& r) const;
+  Response unauthorized() const;
+  Response logins_endpoint() const;  // GET /_sim/logins
+  std::string login_secret_;         // HS256 key of the issued tokens, made at the first login
+  std::vector<IssuedToken> issued_tokens_;
+  std::uint64_t login_counter_ = 0;
+
   SimOptions options_;
   std::unique_ptr<TimeSource> clock_;
   std::mt19937_64 rng_;

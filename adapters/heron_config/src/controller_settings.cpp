@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <map>
 
 namespace hmc::config {
@@ -144,6 +145,8 @@ ControllerSettings load_controller_settings(const std::string& path, std::vector
       {"qps", Apply([&](const YAML::Node& n, const std::string& key) { s.marathon.qps = as_number(n, f, key, 0); })},
       {"burst", positive(&s.marathon.burst)},
       {"token_file", str(&s.marathon.token_file)},
+      {"dcos_credential_file", str(&s.marathon.dcos_credential_file)},
+      {"dcos_token_lifetime", duration(&s.marathon.dcos_token_lifetime)},
   };
   Section& log = top.sections["log"];
   log.values = {
@@ -158,6 +161,9 @@ ControllerSettings load_controller_settings(const std::string& path, std::vector
 
   if (s.resync_period.count() == 0) {
     throw ConfigError(f, "resync_period", "expected a duration greater than 0, got '0'");
+  }
+  if (s.marathon.dcos_token_lifetime.count() == 0) {
+    throw ConfigError(f, "marathon.dcos_token_lifetime", "expected a duration greater than 0, got '0'");
   }
   if (s.marathon.request_timeout.count() == 0) {
     throw ConfigError(f, "marathon.request_timeout", "expected a duration greater than 0, got '0'");
@@ -175,6 +181,25 @@ std::string resolve_marathon_token(const TokenSources& sources) {
     return read_token_file(sources.settings_token_file, "marathon.token_file");
   }
   return trim(sources.scheduler_token);
+}
+
+std::optional<DcosCredentialText> resolve_dcos_credential(const std::string& file_flag,
+                                                          const std::string& settings_file) {
+  auto from_file = [](const std::string& path, const std::string& origin) {
+    std::ifstream in(path);
+    if (!in) throw ConfigError(path, "", "cannot read the DC/OS service-account credential given by " + origin);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (trim(text).empty()) {
+      throw ConfigError(path, "", "the DC/OS service-account credential given by " + origin + " is empty");
+    }
+    return DcosCredentialText{std::move(text), origin + " " + path};
+  };
+  if (!file_flag.empty()) return from_file(file_flag, "--dcos-credential-file");
+  if (const char* env = std::getenv("DCOS_SERVICE_ACCOUNT_CREDENTIAL"); env != nullptr && !trim(env).empty()) {
+    return DcosCredentialText{env, "DCOS_SERVICE_ACCOUNT_CREDENTIAL"};
+  }
+  if (!settings_file.empty()) return from_file(settings_file, "marathon.dcos_credential_file");
+  return std::nullopt;
 }
 
 }  // namespace hmc::config

@@ -9,6 +9,7 @@
 // costs its two socket calls, not a hand-off to another thread and back.
 
 #include "hmc/common/thread_name.hpp"
+#include "hmc/marathon/dcos_auth.hpp"
 #include "hmc/marathon/marathon_client.hpp"
 #include "hmc/common/log.hpp"
 #include "marathon_internal.hpp"
@@ -352,6 +353,13 @@ class BeastMarathonClient final : public MarathonClient {
     observer_ = std::move(observer);
   }
 
+  // POST of a JSON body to the base URL itself: the DC/OS login endpoint.
+  Result<LoginAnswer> post_to_base(const std::string& body) {
+    auto r = call(http::verb::post, url_.path_prefix.empty() ? "/" : url_.path_prefix, "login", body);
+    if (!r) return r.error();
+    return LoginAnswer{r->status, std::move(r->body)};
+  }
+
  private:
   std::string group_target(const std::string& id, bool force) const {
     return url_.path_prefix + "/v2/groups" + detail::encode_path(id) + (force ? "?force=true" : "?force=false");
@@ -392,12 +400,12 @@ class BeastMarathonClient final : public MarathonClient {
     return outcome;
   }
 
-  http::request<http::string_body> make_request(const HttpRequest& r) const {
+  http::request<http::string_body> make_request(const HttpRequest& r, const std::string& token) const {
     http::request<http::string_body> req{r.method, r.target, 11};
     req.set(http::field::host, host_header_);
     req.set(http::field::user_agent, user_agent_);
     req.set(http::field::accept, "application/json");
-    if (!options_.token.empty()) req.set(http::field::authorization, "token=" + options_.token);
+    if (!token.empty()) req.set(http::field::authorization, "token=" + token);
     if (r.body) {
       req.set(http::field::content_type, "application/json");
       req.body() = *r.body;
@@ -414,9 +422,31 @@ class BeastMarathonClient final : public MarathonClient {
   }
 
   HttpOutcome perform(const HttpRequest& r) {
+    const SteadyTime deadline = std::chrono::steady_clock::now() + options_.request_timeout;
+    std::string token = options_.token;
+    if (options_.token_provider) {
+      auto t = options_.token_provider->token();
+      if (!t) {
+        HttpOutcome out;
+        out.error = t.error();
+        out.error->message = describe(r) + ": " + out.error->message;
+        return out;
+      }
+      token = std::move(*t);
+    }
+    HttpOutcome out = observed_attempt(r, deadline, token);
+    // DC/OS: a token expired or revoked early; log in again, send once more.
+    if (out.status == 401 && options_.token_provider) {
+      options_.token_provider->rejected(token);
+      auto t = options_.token_provider->token();
+      if (t) out = observed_attempt(r, std::chrono::steady_clock::now() + options_.request_timeout, *t);
+    }
+    return out;
+  }
+
+  HttpOutcome observed_attempt(const HttpRequest& r, SteadyTime deadline, const std::string& token) {
     const auto start = std::chrono::steady_clock::now();
-    const SteadyTime deadline = start + options_.request_timeout;
-    HttpOutcome out = attempt(r, deadline);
+    HttpOutcome out = attempt(r, deadline, token);
     RequestObserver observer;
     {
       std::lock_guard lock(observer_mutex_);
@@ -430,9 +460,9 @@ class BeastMarathonClient final : public MarathonClient {
     return out;
   }
 
-  HttpOutcome attempt(const HttpRequest& r, SteadyTime deadline) {
+  HttpOutcome attempt(const HttpRequest& r, SteadyTime deadline, const std::string& token) {
     HttpOutcome out;
-    auto req = make_request(r);
+    auto req = make_request(r, token);
     const std::string what = describe(r);
     for (int attempt_no = 0;; ++attempt_no) {
       bool reused = false;
@@ -662,7 +692,9 @@ class BeastMarathonClient final : public MarathonClient {
     req.set(http::field::user_agent, user_agent_);
     req.set(http::field::accept, "text/event-stream");
     req.set(http::field::cache_control, "no-cache");
-    if (!options_.token.empty()) req.set(http::field::authorization, "token=" + options_.token);
+    // The I/O thread must not wait for a login: the provider's token as it is.
+    const std::string token = options_.token_provider ? options_.token_provider->current_token() : options_.token;
+    if (!token.empty()) req.set(http::field::authorization, "token=" + token);
 
     const auto start = std::chrono::steady_clock::now();
     auto& lowest = beast::get_lowest_layer(stream);
@@ -685,6 +717,7 @@ class BeastMarathonClient final : public MarathonClient {
       }
       if (observer) observer(RequestRecord{"GET", "/v2/events", status, std::chrono::steady_clock::now() - start});
     }
+    if (status == 401 && options_.token_provider) options_.token_provider->rejected(token);
     if (hec || status != 200 || stopping_) co_return false;
 
     detail::SseParser frames([&sub](const std::string& type, const std::string& data) {
@@ -784,6 +817,18 @@ Result<std::unique_ptr<MarathonClient>> make_client(const MarathonOptions& optio
   }
   return std::unique_ptr<MarathonClient>(
       std::make_unique<BeastMarathonClient>(options, std::move(*url), std::move(tls)));
+}
+
+Result<LoginTransport> make_login_transport(const std::string& login_endpoint, const MarathonOptions& options) {
+  MarathonOptions login = options;
+  login.base_url = login_endpoint;
+  login.token.clear();
+  login.token_provider.reset();
+  login.max_connections = 1;
+  auto client = make_client(login);
+  if (!client) return client.error();
+  std::shared_ptr<BeastMarathonClient> beast(static_cast<BeastMarathonClient*>(client->release()));
+  return LoginTransport([beast](const std::string& body) { return beast->post_to_base(body); });
 }
 
 }  // namespace hmc::marathon

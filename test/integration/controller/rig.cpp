@@ -21,6 +21,7 @@ ControllerRig::ControllerRig(RigOptions options) : options_(std::move(options)) 
     so.agents = {"cpus=8,mem=32768,disk=200000,ports=31000-32000",
                  "cpus=8,mem=32768,disk=200000,ports=31000-32000",
                  "cpus=8,mem=32768,disk=200000,ports=31000-32000"};
+  if (options_.configure_sim) options_.configure_sim(so);
   sim_ = std::make_unique<MarathonSim>(so);
   zk::ZkOptions zo;
   zo.connect = zk_->connect_string();
@@ -53,7 +54,8 @@ void ControllerRig::start_controller(std::vector<std::string> extra) {
       "--log-level", "debug",
   };
   for (auto& a : (extra.empty() ? options_.controller_args : extra)) argv.push_back(a);
-  controller_ = ChildProcess(argv, tmp_.path() + "/controller-" + std::to_string(restarts_++) + ".log");
+  controller_ = ChildProcess(argv, tmp_.path() + "/controller-" + std::to_string(restarts_++) + ".log",
+                             options_.controller_env);
 }
 
 bool ControllerRig::wait_ready(std::chrono::milliseconds timeout) {

@@ -9,6 +9,8 @@
 #include "hmc/zookeeper/zk_client.hpp"
 
 #include <chrono>
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,6 +25,9 @@ struct RigOptions {
   // Clients reach ZooKeeper through a relay that zookeeper().drop_network()
   // cuts (a partition: sessions expire on the server's own schedule).
   bool zk_network_control = false;
+  // Changes to the simulator's options before it starts (e.g. its DC/OS login).
+  std::function<void(MarathonSimOptions&)> configure_sim;
+  std::map<std::string, std::string> controller_env;  // added to the controller's environment
 };
 
 class ControllerRig {

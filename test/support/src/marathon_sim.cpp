@@ -162,6 +162,18 @@ MarathonSim::MarathonSim(MarathonSimOptions options) : options_(std::move(option
     argv.push_back("--token");
     argv.push_back(options_.token);
   }
+  if (!options_.login_public_key_file.empty()) {
+    argv.push_back("--login-public-key");
+    argv.push_back(options_.login_public_key_file);
+  }
+  for (const auto& uid : options_.login_uids) {
+    argv.push_back("--login-uid");
+    argv.push_back(uid);
+  }
+  if (options_.token_ttl_seconds > 0) {
+    argv.push_back("--token-ttl");
+    argv.push_back(std::to_string(options_.token_ttl_seconds));
+  }
   argv.insert(argv.end(), options_.extra_args.begin(), options_.extra_args.end());
   process_ = ChildProcess(argv, dir_.path() + "/marathon-sim.log");
   const bool up = wait_until(
@@ -180,7 +192,8 @@ MarathonSim::MarathonSim(MarathonSimOptions options) : options_(std::move(option
     throw std::runtime_error("marathon-sim did not start: " + out);
   }
   // /ping answers too (it is subject to the token and faults, so only check it when both are off).
-  if (options_.token.empty() && http_request(port_, "GET", "/ping").status != 200) {
+  if (options_.token.empty() && options_.login_public_key_file.empty() &&
+      http_request(port_, "GET", "/ping").status != 200) {
     const auto out = process_.log();
     process_.kill_hard();
     throw std::runtime_error("marathon-sim does not answer /ping: " + out);
@@ -253,6 +266,19 @@ void MarathonSim::remove_task_fault(const std::string& id) { admin("DELETE", "/_
 void MarathonSim::clear_task_faults() { admin("DELETE", "/_sim/task-faults", {}); }
 
 void MarathonSim::tick(int cycles) { admin("POST", "/_sim/tick?cycles=" + std::to_string(cycles), {}); }
+
+void MarathonSim::advance(const std::string& duration) { admin("POST", "/_sim/tick?duration=" + duration, {}); }
+
+std::vector<SimLogin> MarathonSim::logins() const {
+  auto v = boost::json::parse(admin("GET", "/_sim/logins", {}).body);
+  std::vector<SimLogin> out;
+  for (const auto& l : v.at("logins").as_array()) {
+    const auto& o = l.as_object();
+    out.push_back(SimLogin{std::string(o.at("uid").as_string()), std::string(o.at("token").as_string()),
+                           std::string(o.at("issuedAt").as_string()), std::string(o.at("expiresAt").as_string())});
+  }
+  return out;
+}
 
 std::vector<SimRequest> MarathonSim::requests() const {
   auto r = admin("GET", "/_sim/requests", {});

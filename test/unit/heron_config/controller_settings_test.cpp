@@ -192,5 +192,57 @@ TEST_F(MarathonToken, UnreadableOrEmptyTokenFileIsAnError) {
   }
 }
 
+class DcosCredential : public ::testing::Test {
+ protected:
+  void SetUp() override { ::unsetenv("DCOS_SERVICE_ACCOUNT_CREDENTIAL"); }
+  void TearDown() override { ::unsetenv("DCOS_SERVICE_ACCOUNT_CREDENTIAL"); }
+  TempDir tmp_;
+};
+
+TEST_F(DcosCredential, PrecedenceFlagThenEnvThenSettings) {
+  write_file(tmp_.path() + "/flag.json", R"({"uid":"from-flag"})");
+  write_file(tmp_.path() + "/settings.json", R"({"uid":"from-settings"})");
+  EXPECT_FALSE(resolve_dcos_credential("", ""));
+  auto settings = resolve_dcos_credential("", tmp_.path() + "/settings.json");
+  ASSERT_TRUE(settings);
+  EXPECT_EQ(settings->json, R"({"uid":"from-settings"})");
+  EXPECT_EQ(settings->origin, "marathon.dcos_credential_file " + tmp_.path() + "/settings.json");
+  ::setenv("DCOS_SERVICE_ACCOUNT_CREDENTIAL", R"({"uid":"from-env"})", 1);
+  auto env = resolve_dcos_credential("", tmp_.path() + "/settings.json");
+  ASSERT_TRUE(env);
+  EXPECT_EQ(env->json, R"({"uid":"from-env"})");
+  EXPECT_EQ(env->origin, "DCOS_SERVICE_ACCOUNT_CREDENTIAL");
+  auto flag = resolve_dcos_credential(tmp_.path() + "/flag.json", tmp_.path() + "/settings.json");
+  ASSERT_TRUE(flag);
+  EXPECT_EQ(flag->json, R"({"uid":"from-flag"})");
+  EXPECT_EQ(flag->origin, "--dcos-credential-file " + tmp_.path() + "/flag.json");
+}
+
+TEST_F(DcosCredential, UnreadableOrEmptyFileIsAnErrorNamingWhereItCameFrom) {
+  write_file(tmp_.path() + "/empty.json", " \n");
+  try {
+    resolve_dcos_credential(tmp_.path() + "/missing.json", "");
+    ADD_FAILURE() << "no error";
+  } catch (const ConfigError& e) {
+    EXPECT_TRUE(contains(e.what(), "/missing.json")) << e.what();
+    EXPECT_TRUE(contains(e.what(), "--dcos-credential-file")) << e.what();
+  }
+  try {
+    resolve_dcos_credential("", tmp_.path() + "/empty.json");
+    ADD_FAILURE() << "no error";
+  } catch (const ConfigError& e) {
+    EXPECT_TRUE(contains(e.what(), "is empty")) << e.what();
+    EXPECT_TRUE(contains(e.what(), "marathon.dcos_credential_file")) << e.what();
+  }
+}
+
+TEST(ControllerSettings, DcosLoginKeys) {
+  const auto s = load_text("marathon:\n  dcos_credential_file: /run/sa.json\n  dcos_token_lifetime: 30m\n");
+  EXPECT_EQ(s.marathon.dcos_credential_file, "/run/sa.json");
+  EXPECT_EQ(s.marathon.dcos_token_lifetime, 30min);
+  EXPECT_EQ(ControllerSettings{}.marathon.dcos_token_lifetime, 1h);
+  expect_error("marathon:\n  dcos_token_lifetime: 0s\n", {"marathon.dcos_token_lifetime", "greater than 0"});
+}
+
 }  // namespace
 }  // namespace hmc::config

@@ -6,6 +6,7 @@
 #include "hmc/heron_config/cluster_config.hpp"
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,10 @@ struct MarathonSettings {
   double qps = 10;
   int burst = 100;
   std::string token_file;  // read by resolve_marathon_token(); never the token itself
+  // DC/OS service-account login (resolve_dcos_credential()): the credential
+  // file, and the lifetime assumed for a token without an exp claim.
+  std::string dcos_credential_file;
+  std::chrono::milliseconds dcos_token_lifetime{std::chrono::hours{1}};
 };
 
 struct ControllerSettings {
@@ -60,5 +65,21 @@ struct TokenSources {
   std::string scheduler_token;
 };
 std::string resolve_marathon_token(const TokenSources& sources);
+
+// The DC/OS service-account credential (JSON with uid, private_key,
+// login_endpoint, scheme), first non-empty wins:
+//   1. `file_flag` (--dcos-credential-file FILE)
+//   2. the environment variable DCOS_SERVICE_ACCOUNT_CREDENTIAL, where
+//      Marathon injects the secret on DC/OS
+//   3. `settings_file` (marathon.dcos_credential_file)
+// `origin` names the source for messages. A file given but unreadable or
+// empty is a ConfigError. nullopt when no source has one. The text is not
+// parsed here (hmc::marathon::parse_service_account_credential does).
+struct DcosCredentialText {
+  std::string json;
+  std::string origin;  // "DCOS_SERVICE_ACCOUNT_CREDENTIAL" or "--dcos-credential-file <path>"
+};
+std::optional<DcosCredentialText> resolve_dcos_credential(const std::string& file_flag,
+                                                          const std::string& settings_file);
 
 }  // namespace hmc::config

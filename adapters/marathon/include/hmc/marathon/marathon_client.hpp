@@ -24,9 +24,15 @@
 
 namespace hmc::marathon {
 
+class TokenProvider;  // hmc/marathon/dcos_auth.hpp
+
 struct MarathonOptions {
   std::string base_url = "http://127.0.0.1:8080";  // may carry a path (DC/OS /service/marathon)
   std::string token;                // DC/OS token; empty: no Authorization header
+  // A DC/OS service-account login instead of the static token: every request
+  // carries its current token, and a 401 answer makes it log in again and
+  // the request is sent once more with the new token.
+  std::shared_ptr<TokenProvider> token_provider;
   std::chrono::milliseconds request_timeout{10000};
   std::chrono::milliseconds connect_timeout{3000};
   int max_connections = 8;          // pool size per client

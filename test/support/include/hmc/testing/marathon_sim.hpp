@@ -24,6 +24,10 @@ struct MarathonSimOptions {
   std::string offer_period = "50ms"; // --offer-period
   bool deterministic = false;        // time moves only through tick()
   std::string token;                 // --token: require Authorization: token=<t>
+  // DC/OS login: --login-public-key FILE (PEM), --login-uid (each), --token-ttl.
+  std::string login_public_key_file;
+  std::vector<std::string> login_uids;
+  int token_ttl_seconds = 0;         // 0: the simulator's default (5 days)
   std::uint64_t seed = 1;            // --seed
   std::vector<std::string> extra_args;
 };
@@ -46,6 +50,13 @@ struct SimRequest {
   std::string path;  // target as sent: path and query
   int status = 0;    // 0: the connection was reset by a fault
   std::string user_agent;
+};
+
+// A token the simulator's login endpoint issued (GET /_sim/logins).
+struct SimLogin {
+  std::string uid;
+  std::string token;
+  std::string issued_at, expires_at;  // the simulator's time, RFC 3339
 };
 
 // Sends one HTTP/1.1 request on a fresh connection to 127.0.0.1:port and reads
@@ -92,6 +103,8 @@ class MarathonSim {
   void remove_task_fault(const std::string& id);
   void clear_task_faults();
   void tick(int cycles = 1);                        // runs offer cycles (moves time when deterministic)
+  void advance(const std::string& duration);        // deterministic: moves time by e.g. "10m"
+  std::vector<SimLogin> logins() const;             // every token issued, oldest first
   std::vector<SimRequest> requests() const;         // the request log, oldest first
   void clear_requests();
 
