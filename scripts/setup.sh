@@ -19,6 +19,7 @@ packages=(
   python3-jsonschema
   curl procps
   iproute2
+  libarchive-dev
 )
 
 missing=()

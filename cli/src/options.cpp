@@ -46,19 +46,35 @@ const std::vector<CommandInfo> kCommands = {
      "\nExamples:\n"
      "  heron-marathon submit word-count.yaml --zk zk1:2181\n"
      "  heron-marathon submit word-count.yaml --wait --timeout 10m\n"
-     "  cat word-count.json | heron-marathon submit - --dry-run\n",
-     1, 1, true, {}},
+     "  cat word-count.json | heron-marathon submit - --dry-run\n"
+     "  heron-marathon submit word-count.yaml --topology-package word-count.tar.gz\n"
+     "\n"
+     "With a topology package (the .tar.gz `heron submit` builds: the topology jar\n"
+     "or pex and <name>.defn) or a .defn file, the desired node carries Heron's\n"
+     "topology definition: the controller writes Heron's state from it and sizes\n"
+     "the containers from Heron's packing plan. SPEC's `package` stays the URI the\n"
+     "containers fetch the package from.\n"
+     "\n  --topology-package FILE  read topologyDefnFile (default <name>.defn) from\n"
+     "                        this package, or its only top-level *.defn\n"
+     "  --topology-defn FILE  read the definition from this .defn file\n"
+     "Both are checked before anything is written: the definition must decode,\n"
+     "define the topology SPEC names and pack (RoundRobinPacking); containers and\n"
+     "resources given in SPEC must agree with the plan.\n",
+     1, 1, true, {"topology-package", "topology-defn"}},
     {"update", "SPEC", "replace the spec of an existing topology",
      "Reads the topology's desired node and its version, then writes SPEC only if the\n"
      "node still has that version: a spec changed by someone else meanwhile is never\n"
      "overwritten. --expect-version N writes only if the node is at version N (as\n"
-     "shown by list or describe). A spec without topologyId keeps the current one.\n"
+     "shown by list or describe). A spec without topologyId keeps the current one;\n"
+     "one without topologyDefn (and neither flag below) keeps the current definition.\n"
      "\n  --expect-version N    refuse unless the desired node is at version N\n"
+     "  --topology-package FILE, --topology-defn FILE\n"
+     "                        replace the definition (see submit --help)\n"
      "\nExamples:\n"
      "  heron-marathon update word-count.yaml --wait\n"
      "  heron-marathon update word-count.yaml --expect-version 3\n"
      "  heron-marathon diff word-count.yaml && echo unchanged\n",
-     1, 1, true, {"expect-version"}},
+     1, 1, true, {"expect-version", "topology-package", "topology-defn"}},
     {"kill", "NAME", "kill a topology (the controller removes it, then its desired node)",
      "Sets state: killed. The controller destroys the Marathon group and Heron's\n"
      "state, then deletes the desired node; --wait returns when that node is gone.\n"
@@ -101,9 +117,11 @@ const std::vector<CommandInfo> kCommands = {
     {"diff", "SPEC", "what update would change, field by field",
      "Compares the canonical JSON of the running spec with SPEC, as a unified diff.\n"
      "Exit code 0: no differences, 1: differences, 2: SPEC is invalid.\n"
+     "\n  --topology-package FILE, --topology-defn FILE\n"
+     "                        as update takes them\n"
      "\nExamples:\n"
      "  heron-marathon diff word-count.yaml\n",
-     1, 1, false, {}},
+     1, 1, false, {"topology-package", "topology-defn"}},
     {"help", "[COMMAND]", "help on one command", "", 0, 1, false, {}},
     {"version", "", "print the version", "", 0, 0, false, {}},
 };
@@ -120,6 +138,8 @@ po::options_description all_flags() {
       ("output,o", po::value<std::string>())
       ("timeout", po::value<std::string>())
       ("expect-version", po::value<std::string>())
+      ("topology-package", po::value<std::string>())
+      ("topology-defn", po::value<std::string>())
       ("wait", po::bool_switch())
       ("dry-run", po::bool_switch())
       ("help,h", po::bool_switch())
@@ -130,7 +150,9 @@ po::options_description all_flags() {
 }
 
 bool is_changing_flag(std::string_view f) { return f == "wait" || f == "dry-run" || f == "timeout"; }
-bool is_command_flag(std::string_view f) { return f == "output" || f == "expect-version"; }
+bool is_command_flag(std::string_view f) {
+  return f == "output" || f == "expect-version" || f == "topology-package" || f == "topology-defn";
+}
 
 }  // namespace
 
@@ -171,6 +193,8 @@ std::optional<Options> parse_options(const std::vector<std::string>& args, std::
   o.zk_timeout = str("zk-timeout");
   o.output = str("output");
   o.timeout = str("timeout");
+  o.topology_package = str("topology-package");
+  o.topology_defn = str("topology-defn");
   o.wait = vm["wait"].as<bool>();
   o.dry_run = vm["dry-run"].as<bool>();
   o.help = vm["help"].as<bool>();

@@ -25,6 +25,8 @@ struct Options {
   std::optional<std::string> zk, config, root, auth_file, zk_timeout, output, timeout;
   std::optional<std::string> zk_acl;  // --zk-acl: identities granted access to created nodes
   std::optional<long long> expect_version;
+  // --topology-package FILE / --topology-defn FILE: the topology's Heron definition.
+  std::optional<std::string> topology_package, topology_defn;
   bool wait = false;
   bool dry_run = false;
   bool help = false;

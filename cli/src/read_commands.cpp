@@ -2,6 +2,8 @@
 
 #include "session.hpp"
 #include "spec_loader.hpp"
+#include "heron_topology.hpp"
+#include "topology_input.hpp"
 
 #include "hmc/cli/spec_input.hpp"
 #include "hmc/cli/text_diff.hpp"
@@ -150,6 +152,11 @@ void describe_text(Session& s, const Entry& e) {
     out << "Desired node:   " << s.desired_path(e.name) << " (version " << e.desired->stat.version << ")\n";
     if (t) {
       spec = *t;
+      std::optional<std::variant<HeronView, std::string>> heron;
+      if (!t->topology_defn.empty()) {
+        heron = heron_view(t->topology_defn);
+        if (const auto* v = std::get_if<HeronView>(&*heron)) size_from_plan(*t, *v);
+      }
       out << "State:          " << rc::to_string(t->state) << "\n"
           << "Cluster:        " << t->cluster << "/" << t->role << "/" << t->environ << "\n"
           << "Containers:     " << t->containers << " (+1 TManager), each cpus " << t->resources.cpus << ", mem "
@@ -157,6 +164,8 @@ void describe_text(Session& s, const Entry& e) {
       if (!t->image.empty()) out << "Image:          " << t->image << "\n";
       out << "Package:        " << t->package << "\n";
       if (!t->topology_id.empty()) out << "Topology id:    " << t->topology_id << "\n";
+      if (!t->submission_user.empty()) out << "Submitted by:   " << t->submission_user << "\n";
+      if (heron) describe_heron(out, *heron);
     } else {
       out << "Spec problems:  " << t.error().to_string() << "\n";
     }
@@ -210,6 +219,8 @@ void describe_text(Session& s, const Entry& e) {
   }
   if (e.desired) {
     out << "Spec:\n";
+    if (spec && !spec->topology_defn.empty())  // bytes, shown above as components and plan
+      spec->topology_defn = "<" + std::to_string(spec->topology_defn.size()) + " characters of base64>";
     const std::string text = spec ? rc::to_json(*spec) : e.desired->data;
     std::string body;
     try {
@@ -306,6 +317,10 @@ int cmd_list(Session& s) {
       continue;
     }
     auto t = rc::parse_desired(node.data);
+    if (t && !t->topology_defn.empty()) {  // containers from Heron's packing plan, as the controller sizes them
+      const auto heron = heron_view(t->topology_defn);
+      if (const auto* v = std::get_if<HeronView>(&heron)) size_from_plan(*t, *v);
+    }
     rows.push_back({n, t ? rc::to_string(t->state) : "invalid", t ? std::to_string(t->containers) : "-",
                     std::to_string(node.stat.version)});
   }
@@ -330,7 +345,13 @@ int cmd_describe(Session& s) {
   const auto& e = entries->front();
   if (!e.desired && !e.status)
     return s.fail(exit_failed, "topology '" + name + "' not found under " + s.topologies_path());
-  if (format != "text") return print_structured(s, entry_value(e), format);
+  if (format != "text") {
+    auto v = entry_value(e);
+    if (e.desired)
+      if (auto t = rc::parse_desired(e.desired->data); t && !t->topology_defn.empty())
+        v.as_object()["heron"] = heron_value(heron_view(t->topology_defn));
+    return print_structured(s, v, format);
+  }
   describe_text(s, e);
   return exit_ok;
 }
@@ -338,6 +359,7 @@ int cmd_describe(Session& s) {
 int cmd_diff(Session& s) {
   LoadedSpec spec;
   if (int rc = load_spec(s, s.opts.args.front(), spec)) return rc;
+  if (int rc = read_topology_flags(s, spec)) return rc;
   auto& t = spec.topology;
   if (int rc = s.open()) return rc;
   const std::string path = s.desired_path(t.name);
@@ -345,10 +367,12 @@ int cmd_diff(Session& s) {
   if (!cur) return s.zk_fail(cur.error(), "reading " + path);
   std::string before, before_label = "/dev/null (no topology '" + t.name + "')";
   if (*cur) {
+    keep_heron_fields(spec, (*cur)->data, path + " (version " + std::to_string((*cur)->stat.version) + ")");
     keep_topology_id(t, (*cur)->data);
     before = pretty_or_raw(canonical_desired((*cur)->data));
     before_label = path + " (version " + std::to_string((*cur)->stat.version) + ")";
   }
+  if (int rc = check_topology_defn(s, spec, false)) return rc;
   const std::string d = unified_diff(before, pretty_json(rc::to_json(t)), before_label, spec.source);
   if (d.empty()) return exit_ok;
   s.ctx.out << d;

@@ -39,6 +39,11 @@ int load_spec(Session& s, const std::string& path, LoadedSpec& out) {
     return exit_usage;
   }
   out.topology = std::move(*t);
+  if (auto o = as_object(*js)) {
+    out.gave_containers = o->contains("containers");
+    out.gave_resources = o->contains("resources");
+  }
+  if (!out.topology.topology_defn.empty()) out.defn_source = "the topologyDefn of " + out.source;
   return exit_ok;
 }
 

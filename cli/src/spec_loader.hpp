@@ -12,6 +12,12 @@ namespace hmc::cli {
 struct LoadedSpec {
   std::string source;  // the file name, or <stdin>
   reconciler::DesiredTopology topology;
+  // Whether the spec itself gives them (beside a topologyDefn they are overrides).
+  bool gave_containers = false;
+  bool gave_resources = false;
+  // Where topology.topology_defn came from, for messages ("word-count.defn in
+  // wc.tar.gz"); empty without one.
+  std::string defn_source;
 };
 
 // Reads, converts and validates a spec file; prints every problem and returns

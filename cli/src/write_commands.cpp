@@ -2,6 +2,7 @@
 
 #include "session.hpp"
 #include "spec_loader.hpp"
+#include "topology_input.hpp"
 
 #include "hmc/cli/spec_input.hpp"
 #include "hmc/cli/text_diff.hpp"
@@ -119,6 +120,9 @@ int wait_for(Session& s, const WaitGoal& g) {
 int cmd_submit(Session& s) {
   LoadedSpec spec;
   if (int rc = load_spec(s, s.opts.args.front(), spec)) return rc;
+  if (int rc = read_topology_flags(s, spec)) return rc;
+  set_submission_user(s, spec.topology);
+  if (int rc = check_topology_defn(s, spec, true)) return rc;
   const auto& t = spec.topology;
   if (int rc = s.open()) return rc;
   const std::string path = s.desired_path(t.name);
@@ -165,6 +169,7 @@ int cmd_submit(Session& s) {
 int cmd_update(Session& s) {
   LoadedSpec spec;
   if (int rc = load_spec(s, s.opts.args.front(), spec)) return rc;
+  if (int rc = read_topology_flags(s, spec)) return rc;
   auto& t = spec.topology;
   if (int rc = s.open()) return rc;
   const std::string path = s.desired_path(t.name);
@@ -174,7 +179,9 @@ int cmd_update(Session& s) {
       return s.fail(exit_failed, "topology '" + t.name + "' does not exist; use submit");
     return s.zk_fail(cur.error(), "reading " + path);
   }
+  keep_heron_fields(spec, cur->data, path + " (version " + std::to_string(cur->stat.version) + ")");
   keep_topology_id(t, cur->data);
+  if (int rc = check_topology_defn(s, spec, s.opts.topology_package || s.opts.topology_defn)) return rc;
   const std::int64_t now_version = cur->stat.version;
   const std::int64_t expected = s.opts.expect_version.value_or(now_version);
   const auto changed_meanwhile = [&](std::int64_t now) {

@@ -41,8 +41,12 @@ void set_resource(sys::Resource* r, const reconciler::PackedResource& v) {
 
 std::variant<HeronTopology, std::string> decode_topology(std::string_view bytes) {
   api::Topology p;
-  if (bytes.empty() || !p.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
+  // ParsePartial: the plain parse logs missing required fields through
+  // protobuf's logger; the message says them instead.
+  if (bytes.empty() || !p.ParsePartialFromArray(bytes.data(), static_cast<int>(bytes.size())))
     return std::string("not a serialized heron.proto.api.Topology");
+  if (!p.IsInitialized())
+    return "not a complete heron.proto.api.Topology (missing " + p.InitializationErrorString() + ")";
   HeronTopology t;
   t.id = p.id();
   t.name = p.name();

@@ -46,6 +46,12 @@ TEST(HeronStateCodec, RefusesCorruptAndInvalidDefns) {
   EXPECT_NE(std::get<std::string>(decode_topology(encode_topology(dup))).find("twice"), std::string::npos);
 }
 
+TEST(HeronStateCodec, MissingRequiredFieldsAreNamed) {
+  // Field 1 (id) only; name and state are required in Heron's topology.proto.
+  EXPECT_EQ(std::get<std::string>(decode_topology(std::string("\x0a\x01x", 3))),
+            "not a complete heron.proto.api.Topology (missing name, state)");
+}
+
 TEST(HeronStateCodec, PackingPlanRoundTrip) {
   auto packed = reconciler::round_robin_pack(packing_input(word_count()));
   ASSERT_TRUE(std::holds_alternative<reconciler::PackedPlan>(packed));

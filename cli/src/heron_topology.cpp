@@ -1,0 +1,199 @@
+#include "heron_topology.hpp"
+
+#include "hmc/common/base64.hpp"
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <ostream>
+
+namespace hmc::cli {
+
+namespace json = boost::json;
+namespace rc = hmc::reconciler;
+
+namespace {
+
+constexpr const char* kPlan = "Heron's packing plan (RoundRobinPacking)";
+
+double mb(std::int64_t bytes) { return static_cast<double>((bytes + rc::kMegabyte - 1) / rc::kMegabyte); }
+
+std::string number(double v) {
+  if (std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 1e15) return std::to_string(static_cast<long long>(v));
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3f", v);
+  std::string s = buf;
+  while (s.back() == '0') s.pop_back();
+  if (s.back() == '.') s.pop_back();
+  return s;
+}
+
+std::string sizes(const rc::PackedResource& r) {
+  return "cpus " + number(r.cpu) + ", mem " + number(mb(r.ram)) + " MB, disk " + number(mb(r.disk)) + " MB";
+}
+
+int instance_count(const HeronView& v) {
+  int n = 0;
+  for (const auto& c : v.topology.components) n += c.parallelism;
+  return n;
+}
+
+// The components of a container in plan order, each with its task ids.
+std::vector<std::pair<std::string, std::vector<int>>> tasks_by_component(const rc::PackedContainer& c) {
+  std::vector<std::pair<std::string, std::vector<int>>> out;
+  for (const auto& i : c.instances) {
+    auto it = std::find_if(out.begin(), out.end(), [&](const auto& p) { return p.first == i.component; });
+    if (it == out.end()) it = out.insert(out.end(), {i.component, {}});
+    it->second.push_back(i.task_id);
+  }
+  return out;
+}
+
+json::object resource_value(const rc::PackedResource& r) {
+  json::object o;
+  o["cpu"] = r.cpu;
+  o["ramBytes"] = r.ram;
+  o["diskBytes"] = r.disk;
+  return o;
+}
+
+}  // namespace
+
+std::variant<HeronView, std::string> heron_view(const std::string& topology_defn) {
+  const auto bytes = base64_decode(topology_defn);
+  if (!bytes) return std::string("topologyDefn is not standard base64");
+  auto t = heron_state::decode_topology(*bytes);
+  if (auto* e = std::get_if<std::string>(&t)) return "not a valid Heron topology definition: " + *e;
+  HeronView v;
+  v.topology = std::move(std::get<heron_state::HeronTopology>(t));
+  v.defn_bytes = bytes->size();
+  auto plan = rc::round_robin_pack(heron_state::packing_input(v.topology));
+  if (auto* e = std::get_if<std::string>(&plan)) return std::string(kPlan) + " refuses it: " + *e;
+  v.plan = std::move(std::get<rc::PackedPlan>(plan));
+  return v;
+}
+
+std::vector<std::string> plan_conflicts(const rc::DesiredTopology& t, const HeronView& v, const std::string& spec,
+                                        const std::string& defn) {
+  std::vector<std::string> out;
+  if (v.topology.name != t.name)
+    out.push_back(defn + " defines topology '" + v.topology.name + "', but " + spec + " names '" + t.name +
+                  "'; the names must be equal");
+  if (!t.topology_id.empty() && t.topology_id != v.topology.id)
+    out.push_back(spec + " sets topologyId '" + t.topology_id + "', but " + defn + " has id '" + v.topology.id +
+                  "'; leave topologyId out or make them equal");
+  const std::string plan = std::string(kPlan) + " of " + defn;
+  const int containers = static_cast<int>(v.plan.containers.size());
+  if (containers > rc::kMaxContainers)
+    out.push_back(plan + " has " + std::to_string(containers) + " containers (topology.stmgrs), more than " +
+                  std::to_string(rc::kMaxContainers));
+  if (t.containers_set && t.containers != containers)
+    out.push_back(spec + " sets containers " + std::to_string(t.containers) + ", but " + plan + " has " +
+                  std::to_string(containers) + " (topology.stmgrs); leave containers out or set topology.stmgrs to " +
+                  std::to_string(t.containers));
+  if (t.resources_set) {
+    const auto largest = v.plan.largest();
+    auto at_least = [&](const char* field, double given, double needed, const char* unit) {
+      if (given + 1e-9 >= needed) return;
+      out.push_back(spec + " sets resources." + field + " " + number(given) + unit + ", less than the " +
+                    number(needed) + unit + " the largest container of " + plan + " needs");
+    };
+    at_least("cpus", t.resources.cpus, largest.cpu, "");
+    at_least("mem", t.resources.mem, mb(largest.ram), " MB");
+    at_least("disk", t.resources.disk, mb(largest.disk), " MB");
+  }
+  return out;
+}
+
+void size_from_plan(rc::DesiredTopology& t, const HeronView& v) {
+  if (!t.containers_set) t.containers = static_cast<int>(v.plan.containers.size());
+  if (!t.resources_set) {
+    const auto largest = v.plan.largest();
+    t.resources = {largest.cpu, mb(largest.ram), mb(largest.disk)};
+  }
+}
+
+std::string heron_summary(const rc::DesiredTopology& t, const HeronView& v) {
+  rc::DesiredTopology sized = t;
+  size_from_plan(sized, v);
+  return "'" + v.topology.name + "' (id " + v.topology.id + "), " + std::to_string(v.topology.components.size()) +
+         " components, " + std::to_string(instance_count(v)) + " instances, " +
+         std::to_string(v.plan.containers.size()) + " containers of cpus " + number(sized.resources.cpus) + ", mem " +
+         number(sized.resources.mem) + " MB, disk " + number(sized.resources.disk) + " MB";
+}
+
+void describe_heron(std::ostream& out, const std::variant<HeronView, std::string>& view) {
+  if (const auto* e = std::get_if<std::string>(&view)) {
+    out << "Heron topology: unusable: " << *e << "\n";
+    return;
+  }
+  const auto& v = std::get<HeronView>(view);
+  out << "Heron topology: " << v.topology.name << " (id " << v.topology.id << "), topologyDefn of " << v.defn_bytes
+      << " bytes\n";
+  std::size_t width = 4;
+  for (const auto& c : v.topology.components) width = std::max(width, c.name.size());
+  out << "Components:     " << v.topology.components.size() << ", " << instance_count(v) << " instances\n"
+      << "  NAME" << std::string(width - 4 + 3, ' ') << "KIND    PARALLELISM\n";
+  for (const auto& c : v.topology.components)
+    out << "  " << c.name << std::string(width - c.name.size() + 3, ' ') << (c.spout ? "spout" : "bolt ") << "   "
+        << c.parallelism << "\n";
+  out << "Packing plan:   " << v.plan.containers.size() << " container" << (v.plan.containers.size() == 1 ? "" : "s")
+      << " (RoundRobinPacking; +1 TManager), each sized as the largest: " << sizes(v.plan.largest()) << "\n";
+  for (const auto& c : v.plan.containers) {
+    out << "  Container " << c.id << ": " << sizes(c.required) << "\n";
+    for (const auto& [component, tasks] : tasks_by_component(c)) {
+      out << "    " << component << std::string(width - component.size() + 3, ' ') << "task"
+          << (tasks.size() == 1 ? " " : "s ");
+      for (std::size_t i = 0; i < tasks.size(); ++i) out << (i ? ", " : "") << tasks[i];
+      out << "\n";
+    }
+  }
+}
+
+json::value heron_value(const std::variant<HeronView, std::string>& view) {
+  json::object o;
+  if (const auto* e = std::get_if<std::string>(&view)) {
+    o["error"] = *e;
+    return o;
+  }
+  const auto& v = std::get<HeronView>(view);
+  o["topologyName"] = v.topology.name;
+  o["topologyId"] = v.topology.id;
+  o["defnBytes"] = v.defn_bytes;
+  json::array comps;
+  for (const auto& c : v.topology.components) {
+    json::object jc;
+    jc["name"] = c.name;
+    jc["kind"] = c.spout ? "spout" : "bolt";
+    jc["parallelism"] = c.parallelism;
+    comps.push_back(std::move(jc));
+  }
+  o["components"] = std::move(comps);
+  json::object plan;
+  plan["packing"] = "RoundRobinPacking";
+  plan["largest"] = resource_value(v.plan.largest());
+  json::array containers;
+  for (const auto& c : v.plan.containers) {
+    json::object jc;
+    jc["id"] = c.id;
+    jc["required"] = resource_value(c.required);
+    json::array instances;
+    for (const auto& i : c.instances) {
+      json::object ji;
+      ji["component"] = i.component;
+      ji["taskId"] = i.task_id;
+      ji["componentIndex"] = i.component_index;
+      ji["resource"] = resource_value(i.resource);
+      instances.push_back(std::move(ji));
+    }
+    jc["instances"] = std::move(instances);
+    containers.push_back(std::move(jc));
+  }
+  plan["containers"] = std::move(containers);
+  o["packingPlan"] = std::move(plan);
+  return o;
+}
+
+}  // namespace hmc::cli
