@@ -8,20 +8,28 @@
 
 namespace hmc::fuzz {
 
-const std::string& scratch_dir() {
-  static const std::string dir = [] {
+namespace {
+
+// Removed when the process ends normally; after a crash it stays behind
+// with the input that caused it.
+struct ScratchDir {
+  std::string path;
+  ScratchDir() {
     const char* tmp = std::getenv("TMPDIR");
-    std::string templ = std::string(tmp && *tmp ? tmp : "/tmp") + "/hmc-fuzz-XXXXXX";
-    if (mkdtemp(templ.data()) == nullptr) throw std::runtime_error("cannot create " + templ);
-    // The directory is removed when the process ends normally; after a crash
-    // it stays behind with the input that caused it.
-    std::atexit([] {
-      std::error_code ec;
-      std::filesystem::remove_all(scratch_dir(), ec);
-    });
-    return templ;
-  }();
-  return dir;
+    path = std::string(tmp && *tmp ? tmp : "/tmp") + "/hmc-fuzz-XXXXXX";
+    if (mkdtemp(path.data()) == nullptr) throw std::runtime_error("cannot create " + path);
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+};
+
+}  // namespace
+
+const std::string& scratch_dir() {
+  static const ScratchDir dir;
+  return dir.path;
 }
 
 std::string write_scratch_file(const std::string& name, std::string_view content) {
