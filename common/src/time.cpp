@@ -5,6 +5,11 @@
 
 namespace hmc {
 
+namespace {
+constexpr int kMinYear = 1678;
+constexpr int kMaxYear = 2261;
+}  // namespace
+
 std::string format_time(TimePoint t) {
   using namespace std::chrono;
   const auto ms = duration_cast<milliseconds>(t.time_since_epoch()).count();
@@ -26,7 +31,10 @@ std::optional<TimePoint> parse_time(std::string_view s) {
   std::string str(s);
   if (std::sscanf(str.c_str(), "%4d-%2d-%2dT%2d:%2d:%lf%c", &y, &mo, &d, &h, &mi, &sec, &z) < 6)
     return std::nullopt;
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec < 0 || sec >= 61)
+  // The year range keeps the time within TimePoint (int64 nanoseconds since
+  // 1970 reach 1677..2262); `!(sec >= 0 ...)` also refuses a NaN ("nan").
+  if (y < kMinYear || y > kMaxYear || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 ||
+      mi < 0 || mi > 59 || !(sec >= 0 && sec < 61))
     return std::nullopt;
   std::tm tm{};
   tm.tm_year = y - 1900;

@@ -244,7 +244,9 @@ std::string build_group_json(const ReconcilerConfig& cfg, const DesiredTopology&
     for (const auto& [k, v] : own) string_member(out, k, v, true);
     // The user's labels after the controller's; a user label never replaces one.
     for (const auto& [k, v] : t.labels) {
-      if (k == "environment" || std::any_of(std::begin(own), std::end(own), [&](const auto& o) { return k == o.first; }))
+      // A named copy for the lambda: clang 14 (the fuzz build) cannot capture structured bindings.
+      const std::string& key = k;
+      if (key == "environment" || std::any_of(std::begin(own), std::end(own), [&](const auto& o) { return key == o.first; }))
         continue;
       string_member(out, k, v, true);
     }
