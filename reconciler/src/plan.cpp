@@ -14,6 +14,8 @@ const char* action_name(const Action& a) noexcept {
         else if constexpr (std::is_same_v<T, CancelDeployment>) return "CancelDeployment";
         else if constexpr (std::is_same_v<T, DeleteGroup>) return "DeleteGroup";
         else if constexpr (std::is_same_v<T, DeleteHeronState>) return "DeleteHeronState";
+        else if constexpr (std::is_same_v<T, ResetLaunchDelay>) return "ResetLaunchDelay";
+        else if constexpr (std::is_same_v<T, RestartApp>) return "RestartApp";
         else return "ForgetTopology";
       },
       a);
@@ -34,6 +36,9 @@ std::string describe(const Action& a) {
           return s + " " + x.group_id + (x.force ? " force" : "");
         else if constexpr (std::is_same_v<T, DeleteHeronState>)
           return s + " " + std::to_string(x.paths.size()) + " nodes";
+        else if constexpr (std::is_same_v<T, ResetLaunchDelay>) return s + " " + x.app_id;
+        else if constexpr (std::is_same_v<T, RestartApp>)
+          return s + " " + x.app_id + (x.force ? " force" : "");
         else return s + " " + x.name;
       },
       a);
