@@ -42,6 +42,7 @@ std::uint64_t fingerprint(const rc::ObservedGroup& g) {
     o += a.version;
     add(a.deployment_ids.size());
     add(a.last_task_failure.size());
+    if (a.failure) o += a.failure->task_id;  // a new failure, even with the same message
   }
   return rc::text_digest(o);
 }
@@ -718,9 +719,14 @@ void Controller::process(const std::string& name) {
       hooks_.drift_repaired();
   }
 
+  if (plan.new_container_failures > 0 && hooks_.container_failures)
+    hooks_.container_failures(name, plan.new_container_failures);
+
   std::string result = "success";
   if (!failed) {
     const Error& e = failed.error();
+    // A restart that did not happen is still pending: keep the generations applied before.
+    plan.status.restarted = in.previous ? in.previous->restarted : rc::RestartGenerations{};
     const bool terminal = !e.is_retryable() && e.kind != ErrorKind::unavailable;
     log::warn("apply failed", {{"topology", name}, {"error", e.message}, {"kind", to_string(e.kind)}});
     milliseconds delay{0};
@@ -796,6 +802,14 @@ Result<void> Controller::apply(const std::string& name, const rc::Action& action
           return ignore(marathon_.delete_group(a.group_id, a.force), ErrorKind::not_found);
         } else if constexpr (std::is_same_v<T, rc::WriteHeronState>) {
           return write_heron_state(a);
+        } else if constexpr (std::is_same_v<T, rc::ResetLaunchDelay>) {
+          if (auto f = marathon_write_allowed(); !f) return f;
+          return marathon_.reset_launch_delay(a.app_id);
+        } else if constexpr (std::is_same_v<T, rc::RestartApp>) {
+          if (auto f = marathon_write_allowed(); !f) return f;
+          auto r = marathon_.restart_app(a.app_id, a.force);
+          if (!r) return r.error();
+          return {};
         } else if constexpr (std::is_same_v<T, rc::DeleteHeronState>) {
           forget_heron_nodes(a.paths);
           for (auto& p : a.paths) {

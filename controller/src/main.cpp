@@ -77,7 +77,9 @@ hmc::controller::ControllerHooks metric_hooks(hmc::metrics::ControllerMetrics& m
   h.topologies_by_phase = [&m](const std::map<std::string, int>& counts) {
     m.set_topologies_by_phase(std::map<std::string, long>(counts.begin(), counts.end()));
   };
+  h.container_failures = [&m](const std::string& name, int n) { m.add_container_failures(name, n); };
   h.topology_status = [&m](const std::string& name, const hmc::reconciler::TopologyStatus* s) {
+    if (!s) m.clear_container_failures(name);
     if (!s || !s->waiting) {
       m.clear_topology(name);
       return;

@@ -1,6 +1,7 @@
 #include "hmc/reconciler/desired.hpp"
 
 #include "json_util.hpp"
+#include "restart_codec.hpp"
 
 #include "hmc/common/base64.hpp"
 
@@ -174,6 +175,7 @@ void validate_into(const DesiredTopology& t, std::vector<FieldError>& errs) {
     if (v.size() > kMaxString || has_control_or_invalid(v))
       errs.push_back({path, "value must be at most 4096 characters without control characters"});
   }
+  detail::validate_restart(t.restart, t.containers, errs);
   for (std::size_t i = 0; i < t.constraints.size(); ++i) {
     const auto& c = t.constraints[i];
     const std::string path = "/constraints/" + std::to_string(i);
@@ -421,6 +423,10 @@ boost::system::result<DesiredTopology, SpecErrors> parse_desired(std::string_vie
         if (auto st = parse_desired_state(s)) t.state = *st;
         else rd.fail("/state", "must be one of running, suspended, killed");
       }
+    } else if (key == "restart") {
+      const std::size_t before = errs.size();
+      detail::parse_restart(v, t.restart, errs);
+      if (errs.size() != before) type_failed.insert("/restart");
     } else if (key == "onStuck") {
       std::string s;
       if (rd.str(v, "/onStuck", s)) {
@@ -486,6 +492,7 @@ std::string to_json(const DesiredTopology& t) {
   if (!t.constraints.empty()) o["constraints"] = detail::constraints_json(t.constraints);
   o["state"] = to_string(t.state);
   o["onStuck"] = to_string(t.on_stuck);
+  if (!t.restart.empty()) o["restart"] = detail::restart_json(t.restart);
   return json::serialize(o);
 }
 

@@ -139,6 +139,7 @@ std::vector<ExpectedApp> expected_apps(const ReconcilerConfig& cfg, const Desire
   return out;
 }
 
+// Leaves out state, onStuck and restart: they change what runs, not the apps.
 std::string spec_hash(const ReconcilerConfig& cfg, const DesiredTopology& t) {
   std::uint64_t h = 0xcbf29ce484222325ULL;
   fnv(h, "hmc-spec-v1");

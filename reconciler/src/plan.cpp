@@ -15,6 +15,8 @@ const char* action_name(const Action& a) noexcept {
         else if constexpr (std::is_same_v<T, DeleteGroup>) return "DeleteGroup";
         else if constexpr (std::is_same_v<T, DeleteHeronState>) return "DeleteHeronState";
         else if constexpr (std::is_same_v<T, WriteHeronState>) return "WriteHeronState";
+        else if constexpr (std::is_same_v<T, ResetLaunchDelay>) return "ResetLaunchDelay";
+        else if constexpr (std::is_same_v<T, RestartApp>) return "RestartApp";
         else return "ForgetTopology";
       },
       a);
@@ -37,6 +39,9 @@ std::string describe(const Action& a) {
           return s + " " + std::to_string(x.paths.size()) + " nodes";
         else if constexpr (std::is_same_v<T, WriteHeronState>)
           return s + " " + std::to_string(x.nodes.size()) + " nodes";
+        else if constexpr (std::is_same_v<T, ResetLaunchDelay>) return s + " " + x.app_id;
+        else if constexpr (std::is_same_v<T, RestartApp>)
+          return s + " " + x.app_id + (x.force ? " force" : "");
         else return s + " " + x.name;
       },
       a);

@@ -51,14 +51,7 @@ std::string fmt_duration(std::chrono::milliseconds d) {
 }
 
 // Container index from an app id ("/heron/topologies/wc/3" -> 3), or -1.
-long app_index(const std::string& id) {
-  const auto slash = id.rfind('/');
-  const std::string last = id.substr(slash == std::string::npos ? 0 : slash + 1);
-  if (last.empty() || last.size() > 9 ||
-      !std::all_of(last.begin(), last.end(), [](char c) { return c >= '0' && c <= '9'; }))
-    return -1;
-  return std::stol(last);
-}
+long app_index(const std::string& id) { return container_index(id); }
 
 class Reconciliation {
  public:
@@ -487,6 +480,8 @@ class Reconciliation {
       }
       cond(kCondAvailable, ConditionStatus::False, "NotDeployed", "the group is being created");
       cond(kCondWaiting, ConditionStatus::False, "NotWaiting", "");
+      cond(kCondFailing, ConditionStatus::False, "NoFailures", "");
+      plan_.status.restarted = t.restart;  // new tasks: nothing left to restart
       progress();
       return;
     }
@@ -501,6 +496,11 @@ class Reconciliation {
     }
     const auto waiting = diagnose_waiting(cfg_, t, snap_, in_.offers, in_.now);
     const bool stuck = waiting.has_value() && !deployments_.empty();
+    // Without a previous status nothing is known to be pending: a restart
+    // generation already set counts as applied; so it does while suspended
+    // (no task to restart).
+    plan_.status.restarted = in_.previous && target == 1 ? in_.previous->restarted : t.restart;
+    report_failures(target);
 
     if (!diffs.empty() || instances_differ) {
       plan_change(t, target, diffs, held, all_zero, stuck, waiting);
@@ -570,7 +570,10 @@ class Reconciliation {
            "apps were changed outside the controller; putting them back: " + message);
     else
       cond(kCondDrift, ConditionStatus::False, "NoDrift", "");
-    if (!deployments_.empty() && !stuck) {
+    // The deployment of failing containers never finishes (their instances
+    // never all run) and holds the apps: the change is forced past it.
+    const bool failing_deploy = !deployments_.empty() && failures_ && failures_->failing;
+    if (!deployments_.empty() && !stuck && !failing_deploy) {
       // Marathon refuses (409) a change of apps a deployment is rolling; wait for it.
       cond(kCondSynced, ConditionStatus::False, "DeploymentInProgress",
            "waiting for deployments " + join(deployments_) + " to finish before applying the change (" +
@@ -582,8 +585,12 @@ class Reconciliation {
       message += "; cancelling stuck deployments " + join(deployments_);
     }
     if (const auto heron = write_heron_state(); !heron.empty()) message += "; " + heron;
-    if (diffs.empty() && target == 0) add(SuspendGroup{gid_, stuck});
-    else add(UpdateGroup{gid_, build_group_json(cfg_, t, target), false});
+    if (failing_deploy && !stuck)
+      message += "; forcing past deployments " + join(deployments_) + " of failing containers";
+    if (diffs.empty() && target == 0) add(SuspendGroup{gid_, stuck || failing_deploy});
+    else add(UpdateGroup{gid_, build_group_json(cfg_, t, target), failing_deploy && !stuck});
+    // Every app gets new tasks (or none): nothing left to restart.
+    plan_.status.restarted = t.restart;
     cond(kCondSynced, ConditionStatus::False, reason, message);
   }
 
@@ -628,11 +635,17 @@ class Reconciliation {
   }
 
   void settle_running(const DesiredTopology& t, const std::optional<WaitingDiagnosis>& waiting) {
-    cond(kCondSynced, ConditionStatus::True, "InSync", "");
+    const bool restarting = plan_restarts(t);
+    if (!restarting) cond(kCondSynced, ConditionStatus::True, "InSync", "");
     report_waiting(waiting);
     const bool ok = all_running(1);
     cond(kCondAvailable, ok ? ConditionStatus::True : ConditionStatus::False,
          ok ? "AllRunning" : "ContainersNotRunning", running_message());
+    if (restarting) {
+      set(Phase::Deploying, Health::Progressing);
+      progress();
+      return;
+    }
     if (waiting) {
       const bool late = waiting->since && in_.now - *waiting->since >= cfg_.waiting_deadline;
       set(Phase::Waiting, late ? Health::Degraded : Health::Progressing);
@@ -674,13 +687,84 @@ class Reconciliation {
     }
   }
 
+  // --- failing containers and restarts -------------------------------------------
+
+  // The Failing condition: task failures of the current config in the window.
+  void report_failures(int target) {
+    if (target == 0) {
+      cond(kCondFailing, ConditionStatus::False, "NoFailures", "");
+      return;
+    }
+    failures_ = track_failures(cfg_, *group_, in_.previous ? in_.previous->failures : std::vector<AppFailures>{},
+                               snap_, in_.now);
+    plan_.status.failures = failures_->memory;
+    plan_.new_container_failures = failures_->new_failures;
+    if (failures_->failing) {
+      cond(kCondFailing, ConditionStatus::True, "TasksFailing", failures_->message);
+      progress();  // count the next failures, and let the window pass
+    } else {
+      cond(kCondFailing, ConditionStatus::False, "NoFailures", "");
+    }
+  }
+
+  bool app_locked(const ObservedApp& a) const {
+    if (!a.deployment_ids.empty()) return true;
+    return std::any_of(snap_.deployments.begin(), snap_.deployments.end(), [&](const ObservedDeployment& d) {
+      return std::find(d.affected_apps.begin(), d.affected_apps.end(), a.id) != d.affected_apps.end();
+    });
+  }
+
+  bool launch_delayed(const std::string& app_id) const {
+    return std::any_of(snap_.queue.begin(), snap_.queue.end(), [&](const QueueEntry& q) {
+      return q.app_id == app_id && !q.overdue && q.delay_time_left_seconds > 0;
+    });
+  }
+
+  // A restart generation of the desired node ahead of the applied one: clear
+  // the launch backoff, then restart the app (forced when a deployment holds
+  // it: a failing app's deployment never finishes). True when planned.
+  bool plan_restarts(const DesiredTopology& t) {
+    auto& applied = plan_.status.restarted;
+    std::vector<const ObservedApp*> apps;
+    std::string what;
+    if (t.restart.generation > applied.generation) {
+      for (const auto& a : group_->apps) apps.push_back(&a);
+      std::sort(apps.begin(), apps.end(),
+                [](const ObservedApp* x, const ObservedApp* y) { return app_index(x->id) < app_index(y->id); });
+      what = "restarting every container (restart generation " + std::to_string(t.restart.generation) + ")";
+    } else {
+      std::vector<std::string> which;
+      for (const auto& [index, gen] : t.restart.containers) {
+        auto was = applied.containers.find(index);
+        if (gen <= (was == applied.containers.end() ? 0 : was->second)) continue;
+        const std::string id = app_id_for(cfg_, in_.name, index);
+        for (const auto& a : group_->apps)
+          if (a.id == id) {
+            apps.push_back(&a);
+            which.push_back(std::to_string(index) + " (its restart generation " + std::to_string(gen) + ")");
+          }
+      }
+      what = (which.size() == 1 ? "restarting container " : "restarting containers ") + join(which);
+    }
+    applied = t.restart;
+    if (apps.empty()) return false;
+    for (const auto* a : apps) {
+      if (launch_delayed(a->id)) add(ResetLaunchDelay{a->id});
+      add(RestartApp{a->id, app_locked(*a)});
+    }
+    cond(kCondSynced, ConditionStatus::False, "Restarting", what);
+    return true;
+  }
+
   void finish() {
     auto& s = plan_.status;
     if (in_.retry_count >= 3 && s.health == Health::Progressing) s.health = Health::Degraded;
+    if (failures_ && failures_->failing && (s.health == Health::Healthy || s.health == Health::Progressing))
+      s.health = Health::Degraded;
     // Conditions in a fixed order, so the status node diffs cleanly.
     static constexpr const char* order[] = {kCondSpecValid, kCondSynced,   kCondAvailable,
                                             kCondWaiting,   kCondDrift,    kCondKilling,
-                                            kCondOrphaned};
+                                            kCondOrphaned,  kCondFailing};
     auto rank = [](const std::string& type) {
       for (std::size_t i = 0; i < std::size(order); ++i)
         if (type == order[i]) return i;
@@ -699,6 +783,7 @@ class Reconciliation {
   std::vector<std::string> deployments_;
   int tasks_running_ = 0, tasks_staged_ = 0;
   bool any_instances_ = false;
+  std::optional<FailureReport> failures_;  // running topologies with a group of ours
   Plan plan_;
 };
 

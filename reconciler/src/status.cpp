@@ -1,6 +1,7 @@
 #include "hmc/reconciler/status.hpp"
 
 #include "json_util.hpp"
+#include "restart_codec.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -190,6 +191,21 @@ std::string to_json(const TopologyStatus& s) {
     w["reasons"] = reasons_json(s.waiting->reasons);
     o["waiting"] = std::move(w);
   }
+  if (!s.failures.empty()) {
+    json::array fs;
+    for (const auto& f : s.failures) {
+      json::object fo;
+      fo["app"] = f.app;
+      if (f.config_version) fo["configVersion"] = format_time(*f.config_version);
+      fo["taskId"] = f.task_id;
+      json::array times;
+      for (const auto& t : f.times) times.emplace_back(format_time(t));
+      fo["times"] = std::move(times);
+      fs.emplace_back(std::move(fo));
+    }
+    o["failures"] = std::move(fs);
+  }
+  if (!s.restarted.empty()) o["restarted"] = detail::restart_json(s.restarted);
   o["lastError"] = s.last_error;
   o["retryCount"] = s.retry_count;
   if (s.next_retry_time) o["nextRetryTime"] = format_time(*s.next_retry_time);
@@ -243,6 +259,20 @@ std::optional<TopologyStatus> parse_status(std::string_view text) {
     w.reasons = get_reasons(wo);
     s.waiting = std::move(w);
   }
+  if (auto* a = get_array(o, "failures"))
+    for (const auto& e : *a) {
+      if (!e.is_object()) continue;
+      const auto& fo = e.get_object();
+      AppFailures f;
+      f.app = get_str(fo, "app");
+      if (f.app.empty()) continue;
+      f.config_version = get_time(fo, "configVersion");
+      f.task_id = get_str(fo, "taskId");
+      for (const auto& t : get_strings(fo, "times"))
+        if (auto tp = parse_time(t); tp && f.times.size() < kMaxFailureTimes) f.times.push_back(*tp);
+      s.failures.push_back(std::move(f));
+    }
+  if (auto it = o.find("restarted"); it != o.end()) s.restarted = detail::read_restart(it->value());
   s.last_error = get_str(o, "lastError");
   s.retry_count = get_int32(o, "retryCount");
   s.next_retry_time = get_time(o, "nextRetryTime");

@@ -313,6 +313,25 @@ class BeastMarathonClient final : public MarathonClient {
     return {};
   }
 
+  Result<ChangeResult> restart_app(const std::string& app_id, bool force) override {
+    const std::string id = detail::normalize_group_id(app_id);
+    return change(http::verb::post,
+                  url_.path_prefix + "/v2/apps" + detail::encode_path(id) + "/restart" +
+                      (force ? "?force=true" : "?force=false"),
+                  "/v2/apps/{id}/restart", std::nullopt, "POST /v2/apps" + id + "/restart");
+  }
+
+  Result<void> reset_launch_delay(const std::string& app_id) override {
+    const std::string id = detail::normalize_group_id(app_id);
+    auto r = call(http::verb::delete_, url_.path_prefix + "/v2/queue" + detail::encode_path(id) + "/delay",
+                  "/v2/queue/{id}/delay");
+    if (!r) return r.error();
+    // 404: the app is not in the launch queue, so it has no delay to reset.
+    if (r->status == 404) return {};
+    if (auto e = failure("DELETE /v2/queue" + id + "/delay", *r)) return *e;
+    return {};
+  }
+
   Result<std::string> info() override {
     auto ping = call(http::verb::get, url_.path_prefix + "/ping", "/ping");
     if (!ping) return ping.error();

@@ -210,8 +210,20 @@ reconciler::ObservedApp parse_app(const json::value& v, const std::string& where
     }
   }
   if (const json::object* failure = get_object(o, "lastTaskFailure", here)) {
-    app.last_task_failure = get_string(*failure, "message", at(here, "lastTaskFailure"));
+    const std::string w = at(here, "lastTaskFailure");
+    app.last_task_failure = get_string(*failure, "message", w);
+    reconciler::TaskFailure f;
+    f.task_id = get_string(*failure, "taskId", w);
+    f.message = app.last_task_failure;
+    f.state = get_string(*failure, "state", w);
+    f.host = get_string(*failure, "host", w);
+    f.timestamp = get_time(*failure, "timestamp", w);
+    f.version = get_time(*failure, "version", w);
+    app.failure = std::move(f);
   }
+  if (const json::object* info = get_object(o, "versionInfo", here))
+    app.config_version = get_time(*info, "lastConfigChangeAt", at(here, "versionInfo"));
+  if (!app.config_version && !app.version.empty()) app.config_version = parse_time(app.version);
   return app;
 }
 

@@ -55,6 +55,7 @@ const std::vector<std::pair<std::string, std::string>>& known_requests() {
       {"DELETE", "/v2/groups/{id}"}, {"GET", "/v2/deployments"},  {"DELETE", "/v2/deployments/{id}"},
       {"GET", "/v2/queue"},        {"GET", "/v2/info"},           {"GET", "/ping"},
       {"GET", "/v2/events"},
+      {"POST", "/v2/apps/{id}/restart"}, {"DELETE", "/v2/queue/{id}/delay"},
   };
   return v;
 }
@@ -89,7 +90,8 @@ const std::vector<std::string>& decline_reasons() {
 const std::vector<std::string>& marathon_routes() {
   static const std::vector<std::string> v{
       "/v2/groups",     "/v2/groups/{id}", "/v2/apps",  "/v2/apps/{id}", "/v2/deployments",
-      "/v2/deployments/{id}", "/v2/queue", "/v2/info", "/v2/leader", "/v2/events", "/ping"};
+      "/v2/deployments/{id}", "/v2/queue", "/v2/info", "/v2/leader", "/v2/events", "/ping",
+      "/v2/apps/{id}/restart", "/v2/queue/{id}/delay"};
   return v;
 }
 
@@ -99,6 +101,9 @@ std::string route_label(std::string_view r) {
   for (const auto& known : marathon_routes())
     if (r == known) return known;
   // A raw path under a collection with an id becomes the collection's {id} template.
+  auto ends = [&](std::string_view tail) { return r.size() > tail.size() && r.substr(r.size() - tail.size()) == tail; };
+  if (r.substr(0, 9) == "/v2/apps/" && ends("/restart")) return "/v2/apps/{id}/restart";
+  if (r.substr(0, 10) == "/v2/queue/" && ends("/delay")) return "/v2/queue/{id}/delay";
   for (std::string_view base : {"/v2/groups/", "/v2/apps/", "/v2/deployments/"}) {
     if (r.size() > base.size() && r.substr(0, base.size()) == base) return std::string(base) + "{id}";
   }
@@ -144,6 +149,7 @@ struct ControllerMetrics::Impl {
   std::map<std::string, Gauge*> phases;
   Family<Gauge>* waiting_f = nullptr;
   Family<Gauge>* declined_f = nullptr;
+  Family<Counter>* failures_f = nullptr;
   Counter* drift_repairs = nullptr;
   Counter* orphans_cleaned = nullptr;
 
@@ -155,6 +161,7 @@ struct ControllerMetrics::Impl {
   std::unordered_map<std::string, Histogram*> durations;
   std::map<std::string, Gauge*> waiting;
   std::map<std::string, std::map<std::string, Gauge*>> declined;
+  std::map<std::string, Counter*> failures;
 
   std::unique_ptr<prometheus::Exposer> exposer;
   int exposer_port = 0;
@@ -239,6 +246,11 @@ ControllerMetrics::ControllerMetrics(std::string version, std::string identity)
   i.declined_f = &BuildGauge()
                       .Name(name("declined_offers"))
                       .Help("Offers Marathon declined for a waiting topology, per reason.")
+                      .Register(reg);
+  i.failures_f = &BuildCounter()
+                      .Name(name("container_failures_total"))
+                      .Help("Task failures of a topology's containers (TASK_FAILED and the like, as Marathon's "
+                            "lastTaskFailure shows them).")
                       .Register(reg);
   i.drift_repairs =
       &BuildCounter().Name(name("drift_repairs_total")).Help("Marathon groups changed by hand and repaired.").Register(reg).Add({});
@@ -365,6 +377,22 @@ void ControllerMetrics::clear_topology(const std::string& topology) {
   if (auto it = impl_->declined.find(topology); it != impl_->declined.end()) {
     for (auto& [reason, g] : it->second) impl_->declined_f->Remove(g);
     impl_->declined.erase(it);
+  }
+}
+
+void ControllerMetrics::add_container_failures(const std::string& topology, long n) {
+  if (n <= 0) return;
+  std::lock_guard lock(impl_->mu);
+  auto& c = impl_->failures[topology];
+  if (!c) c = &impl_->failures_f->Add({{"topology", topology}});
+  c->Increment(static_cast<double>(n));
+}
+
+void ControllerMetrics::clear_container_failures(const std::string& topology) {
+  std::lock_guard lock(impl_->mu);
+  if (auto it = impl_->failures.find(topology); it != impl_->failures.end()) {
+    impl_->failures_f->Remove(it->second);
+    impl_->failures.erase(it);
   }
 }
 

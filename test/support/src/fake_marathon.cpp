@@ -478,6 +478,65 @@ Result<void> FakeMarathon::cancel_deployment(const std::string& deployment_id) {
   return {};
 }
 
+Result<marathon::ChangeResult> FakeMarathon::restart_app(const std::string& app_id, bool force) {
+  std::lock_guard lock(mutex_);
+  const std::string id = normalize(app_id);
+  const Call call{"restart_app", id, {}, force, 0};
+  if (auto e = take_failure("restart_app")) {
+    record("restart_app", "/v2/apps/{id}/restart", "POST", call, e->code);
+    return *e;
+  }
+  auto g = groups_.find(parent_of(id));
+  reconciler::ObservedApp* app = nullptr;
+  if (g != groups_.end())
+    for (auto& a : g->second.apps)
+      if (a.id == id) app = &a;
+  if (app == nullptr) {
+    record("restart_app", "/v2/apps/{id}/restart", "POST", call, 404);
+    return marathon_error(ErrorKind::not_found, 404, "HTTP 404: App '" + id + "' does not exist");
+  }
+  reconciler::ObservedGroup just_this;
+  just_this.apps.push_back(*app);
+  if (auto e = lock_of(just_this, force)) {
+    record("restart_app", "/v2/apps/{id}/restart", "POST", call, 409);
+    return *e;
+  }
+  marathon::ChangeResult result;
+  result.version = next_version();
+  app->version = result.version;
+  app->config_version = parse_time(result.version);
+  if (auto_complete_) {
+    app->tasks_running = app->instances;
+    app->tasks_healthy = app->instances;
+  } else {
+    result.deployment_id = start_deployment({id}, "RestartApplication");
+    app->deployment_ids.push_back(result.deployment_id);
+  }
+  std::erase_if(queue_, [&](const reconciler::QueueEntry& q) { return q.app_id == id; });
+  record("restart_app", "/v2/apps/{id}/restart", "POST", call, 200);
+  return result;
+}
+
+Result<void> FakeMarathon::reset_launch_delay(const std::string& app_id) {
+  std::lock_guard lock(mutex_);
+  const std::string id = normalize(app_id);
+  const Call call{"reset_launch_delay", id, {}, false, 0};
+  if (auto e = take_failure("reset_launch_delay")) {
+    record("reset_launch_delay", "/v2/queue/{id}/delay", "DELETE", call, e->code);
+    return *e;
+  }
+  bool queued = false;
+  for (auto& q : queue_)
+    if (q.app_id == id) {
+      q.delay_time_left_seconds = 0;
+      q.overdue = true;
+      queued = true;
+    }
+  // As the real client: 404 (not in the launch queue) is no delay, a success.
+  record("reset_launch_delay", "/v2/queue/{id}/delay", "DELETE", call, queued ? 204 : 404);
+  return {};
+}
+
 Result<std::string> FakeMarathon::info() {
   std::lock_guard lock(mutex_);
   const Call call{"info", {}, {}, false, 0};

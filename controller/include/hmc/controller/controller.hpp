@@ -85,6 +85,8 @@ struct ControllerHooks {
   std::function<void(const std::map<std::string, int>&)> topologies_by_phase;
   std::function<void(const std::string& topology, const reconciler::TopologyStatus*)> topology_status;  // null: gone
   std::function<void()> drift_repaired;
+  // Task failures newly counted for a topology (its Failing condition).
+  std::function<void(const std::string& topology, int failures)> container_failures;
   std::function<void()> orphan_cleaned;
   std::function<void(int session_state)> zk_session;
   std::function<void(bool leading)> leader;        // hmc::zk::SessionState as int

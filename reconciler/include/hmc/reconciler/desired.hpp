@@ -3,6 +3,7 @@
 // <controller root>/topologies/<name> (JSON, documented in docs/desired-state.md).
 
 #include "hmc/common/error.hpp"
+#include "hmc/reconciler/restart.hpp"
 
 #include <map>
 #include <optional>
@@ -59,6 +60,8 @@ struct DesiredTopology {
   std::vector<std::vector<std::string>> constraints;  // Marathon constraint triples
   DesiredState state = DesiredState::running;
   OnStuck on_stuck = OnStuck::wait;
+  // Restarts asked for (not part of the Marathon form, nor of spec_hash).
+  RestartGenerations restart;
   bool operator==(const DesiredTopology&) const = default;
 };
 

@@ -35,6 +35,18 @@ inline std::uint64_t text_digest(std::string_view s) noexcept {
 // Label keys the controller reads; observed apps keep only these.
 inline constexpr std::string_view kOwnLabelPrefix = "heron-marathon/";
 
+// An app's lastTaskFailure (Marathon's TaskFailure, embed group.apps.lastTaskFailure).
+// `version` is the app version the failed task was launched with.
+struct TaskFailure {
+  std::string task_id;
+  std::string message;
+  std::string state;  // TASK_FAILED, TASK_ERROR, TASK_LOST, ...
+  std::string host;
+  std::optional<TimePoint> timestamp;
+  std::optional<TimePoint> version;
+  bool operator==(const TaskFailure&) const = default;
+};
+
 struct ObservedApp {
   std::string id;          // absolute, e.g. /heron/topologies/wc/1
   int instances = 0;
@@ -46,6 +58,10 @@ struct ObservedApp {
   std::vector<std::string> deployment_ids;  // from embed group.apps.deployments
   std::string version;
   std::string last_task_failure;  // message, empty if none
+  // versionInfo.lastConfigChangeAt (else `version`): tasks launched at or
+  // after it run the current config.
+  std::optional<TimePoint> config_version;
+  std::optional<TaskFailure> failure;  // the full lastTaskFailure, if any
 };
 
 struct ObservedGroup {

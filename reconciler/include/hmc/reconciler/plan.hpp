@@ -73,8 +73,21 @@ struct WriteHeronState {
   bool operator==(const WriteHeronState&) const = default;
 };
 
+// DELETE /v2/queue/<app>/delay: drop the app's launch backoff (before a restart).
+struct ResetLaunchDelay {
+  std::string app_id;
+  bool operator==(const ResetLaunchDelay&) const = default;
+};
+// POST /v2/apps/<app>/restart?force=<force>: replace the app's tasks.
+struct RestartApp {
+  std::string app_id;
+  bool force = false;
+  bool operator==(const RestartApp&) const = default;
+};
+
 using Action = std::variant<CreateGroup, UpdateGroup, SuspendGroup, CancelDeployment,
-                            DeleteGroup, DeleteHeronState, ForgetTopology, WriteHeronState>;
+                            DeleteGroup, DeleteHeronState, ForgetTopology, WriteHeronState,
+                            ResetLaunchDelay, RestartApp>;
 
 // Short name of an action for logs and metrics ("CreateGroup", ...).
 const char* action_name(const Action& a) noexcept;
@@ -86,6 +99,9 @@ struct Plan {
   // Reconcile again after this long even without an event (progress checks).
   std::optional<std::chrono::milliseconds> requeue_after;
   TopologyStatus status;  // the status to write (unless the topology is forgotten)
+  // Task failures first counted by this reconcile (for the failure counter);
+  // status.failures remembers them.
+  int new_container_failures = 0;
 };
 
 }  // namespace hmc::reconciler

@@ -31,6 +31,7 @@ struct ReconcilerConfig {
   std::chrono::milliseconds waiting_deadline = 10min;   // Waiting longer -> Degraded
   std::chrono::milliseconds waiting_threshold = 30s;    // queued + overdue this long -> Waiting
   std::chrono::milliseconds progress_requeue = 2s;      // re-check while something moves
+  std::chrono::milliseconds failure_window = 10min;     // task failures counted this long -> Failing
 };
 
 // The largest offer resources seen over the configured window (kept by the
@@ -72,6 +73,29 @@ std::optional<WaitingDiagnosis> diagnose_waiting(const ReconcilerConfig& cfg,
                                                  const DesiredTopology& t,
                                                  const MarathonSnapshot& snapshot,
                                                  const OfferHistory& offers, TimePoint now);
+
+// Task failures of a topology's apps, counted across snapshots: Marathon
+// shows only each app's lastTaskFailure, so the failures already counted
+// (their task ids and times) are remembered in the status.
+struct FailureReport {
+  std::vector<AppFailures> memory;  // what the status keeps (apps with failures in the window)
+  int new_failures = 0;             // failures not counted before
+  bool failing = false;             // some app failed in the window with its current config
+  std::string message;              // which containers, how many, the last failure, the backoff
+};
+
+// Counts the failures of `group`'s apps with their current config version
+// (a failure of an older version, one before the app's
+// versionInfo.lastConfigChangeAt, no longer counts) inside
+// cfg.failure_window before `now`, continuing from `previous`; at most
+// kMaxFailureTimes are kept per app. The launch backoff left comes from the
+// apps' queue entries in `snapshot`.
+FailureReport track_failures(const ReconcilerConfig& cfg, const ObservedGroup& group,
+                             const std::vector<AppFailures>& previous, const MarathonSnapshot& snapshot,
+                             TimePoint now);
+
+// The container index of an app id ("/heron/topologies/wc/3" -> 3), or -1.
+long container_index(std::string_view app_id);
 
 // "InsufficientCpus: 75 of 123 offers, InsufficientMemory: 15 of 48 offers"
 // (rows with declined > 0 only).

@@ -3,6 +3,7 @@
 // <controller root>/status/<name> (JSON, documented in docs/desired-state.md).
 
 #include "hmc/common/clock.hpp"
+#include "hmc/reconciler/restart.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -26,6 +27,7 @@ inline constexpr const char* kCondSpecValid = "SpecValid";      // desired node 
 inline constexpr const char* kCondDrift = "DriftDetected";      // changed by hand
 inline constexpr const char* kCondOrphaned = "Orphaned";        // our group, no desired node
 inline constexpr const char* kCondKilling = "Killing";          // a kill is in progress
+inline constexpr const char* kCondFailing = "Failing";          // containers start and die
 
 struct Condition {
   std::string type;
@@ -61,6 +63,18 @@ struct WaitingDiagnosis {
   bool operator==(const WaitingDiagnosis&) const = default;
 };
 
+// What the controller remembers of one app's task failures between
+// reconciles (Marathon shows only the last one): the failures of the app's
+// current config version inside the failure window.
+struct AppFailures {
+  std::string app;                         // app id
+  std::optional<TimePoint> config_version; // versionInfo.lastConfigChangeAt they belong to
+  std::string task_id;                     // the last failed task counted
+  std::vector<TimePoint> times;            // oldest first, at most kMaxFailureTimes
+  bool operator==(const AppFailures&) const = default;
+};
+inline constexpr std::size_t kMaxFailureTimes = 10;
+
 struct TopologyStatus {
   int schema_version = kStatusSchemaVersion;
   std::string name;
@@ -74,6 +88,8 @@ struct TopologyStatus {
   int running_containers = 0;  // apps with a running task
   int total_containers = 0;    // apps desired (TManager included)
   std::optional<WaitingDiagnosis> waiting;
+  std::vector<AppFailures> failures;  // apps with failures in the window
+  RestartGenerations restarted;       // restart generations applied
   std::string last_error;
   int retry_count = 0;
   std::optional<TimePoint> next_retry_time;

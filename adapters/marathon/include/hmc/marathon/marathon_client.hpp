@@ -68,7 +68,10 @@ class MarathonClient {
   virtual ~MarathonClient() = default;
 
   // The bulk observation: GET /v2/groups/<root>?embed=group.groups&embed=group.apps
-  // &embed=group.apps.counts&embed=group.apps.deployments&embed=group.apps.lastTaskFailure,
+  // &embed=group.apps.counts&embed=group.apps.deployments&embed=group.apps.lastTaskFailure
+  // (not group.apps.taskStats: Marathon computes it per app from its instance
+  // tracker on every read, and lastTaskFailure's version against the app's
+  // versionInfo.lastConfigChangeAt tells the same for failures),
   // GET /v2/deployments, GET /v2/queue?embed=lastUnusedOffers. Three requests,
   // whatever the number of topologies. A missing root group is an empty map.
   // The returned snapshot has generation 0: the caller numbers snapshots.
@@ -86,6 +89,14 @@ class MarathonClient {
   virtual Result<ChangeResult> delete_group(const std::string& group_id, bool force) = 0;
   // DELETE /v2/deployments/<id>?force=true: cancel without rollback.
   virtual Result<void> cancel_deployment(const std::string& deployment_id) = 0;
+  // POST /v2/apps/<id>/restart?force=<force>: replaces the app's tasks with
+  // new ones (a new config version, so its launch backoff is gone too).
+  // Errors: not_found for a missing app; locked when a deployment holds the
+  // app and force is false.
+  virtual Result<ChangeResult> restart_app(const std::string& app_id, bool force) = 0;
+  // DELETE /v2/queue/<id>/delay: drops the app's launch backoff. An app with
+  // no delay (Marathon answers 404, "not found in tasks queue") is a success.
+  virtual Result<void> reset_launch_delay(const std::string& app_id) = 0;
   // GET /ping and /v2/info: the raw info body.
   virtual Result<std::string> info() = 0;
 

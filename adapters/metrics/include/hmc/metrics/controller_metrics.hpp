@@ -100,6 +100,11 @@ class ControllerMetrics {
   // Removes the topology's waiting and declined-offer series (it is no longer
   // waiting, or is gone).
   void clear_topology(const std::string& topology);
+  // container_failures_total{topology}: task failures counted for a
+  // topology's containers (its Failing condition). The series exists from
+  // the first failure until clear_container_failures (the topology is gone).
+  void add_container_failures(const std::string& topology, long n);
+  void clear_container_failures(const std::string& topology);
   void drift_repaired();
   void orphan_cleaned();
 

@@ -26,7 +26,8 @@ class FakeMarathon final : public marathon::MarathonClient {
  public:
   // One recorded call. `method` is the interface method name ("observe",
   // "list_deployments", "create_group", "update_group", "scale_group", "delete_group",
-  // "cancel_deployment", "info"); `id` the group or deployment id.
+  // "cancel_deployment", "restart_app", "reset_launch_delay", "info"); `id`
+  // the group, app or deployment id.
   struct Call {
     std::string method;
     std::string id;
@@ -47,6 +48,11 @@ class FakeMarathon final : public marathon::MarathonClient {
   Result<marathon::ChangeResult> scale_group(const std::string& group_id, double factor, bool force) override;
   Result<marathon::ChangeResult> delete_group(const std::string& group_id, bool force) override;
   Result<void> cancel_deployment(const std::string& deployment_id) override;
+  // A restart gives the app a new version (and config version), drops its
+  // launch delay and lastTaskFailure's hold; tasks as for an update.
+  Result<marathon::ChangeResult> restart_app(const std::string& app_id, bool force) override;
+  // Sets the app's queue entry (if any) to overdue with no time left.
+  Result<void> reset_launch_delay(const std::string& app_id) override;
   Result<std::string> info() override;
   void subscribe_events(std::vector<std::string> event_types,
                         std::function<void(const std::string&, const std::string&)> on_event) override;
