@@ -25,6 +25,7 @@ _heron_marathon() {
   for ((i = 1; i < COMP_CWORD; i++)); do
     case "${COMP_WORDS[i]}" in
       --zk|--config|--root|--zk-auth-file|--zk-acl|--zk-timeout|--timeout|--output|-o|--expect-version) ((i++)) ;;
+      --topology-package|--topology-defn) ((i++)) ;;
       -*) ;;
       *) cmd="${COMP_WORDS[i]}"; break ;;
     esac
@@ -33,6 +34,12 @@ _heron_marathon() {
   case "$prev" in
     --config) COMPREPLY=($(compgen -d -- "$cur")); return ;;
     --zk-auth-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    --topology-package)
+      compopt -o filenames 2>/dev/null
+      COMPREPLY=($(compgen -f -X '!*.@(tar.gz|tgz|tar|tar.bz2|tbz2|tar.xz|txz)' -- "$cur") $(compgen -d -- "$cur")); return ;;
+    --topology-defn)
+      compopt -o filenames 2>/dev/null
+      COMPREPLY=($(compgen -f -X '!*.defn' -- "$cur") $(compgen -d -- "$cur")); return ;;
     --zk|--root|--zk-timeout|--timeout|--expect-version) return ;;
     --output|-o)
       case "$cmd" in
@@ -50,8 +57,10 @@ _heron_marathon() {
 
   local flags="$conn_flags"
   case "$cmd" in
-    submit|kill|suspend|resume) flags="$flags --wait --timeout --dry-run" ;;
-    update) flags="$flags --wait --timeout --dry-run --expect-version" ;;
+    submit) flags="$flags --wait --timeout --dry-run --topology-package --topology-defn" ;;
+    kill|suspend|resume) flags="$flags --wait --timeout --dry-run" ;;
+    update) flags="$flags --wait --timeout --dry-run --expect-version --topology-package --topology-defn" ;;
+    diff) flags="$flags --topology-package --topology-defn" ;;
     status|list|describe) flags="$flags --output" ;;
   esac
   if [[ "$cur" == -* ]]; then
