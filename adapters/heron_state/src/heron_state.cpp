@@ -5,6 +5,7 @@
 #include "topology.pb.h"
 
 #include <charconv>
+#include <cmath>
 #include <set>
 
 namespace hmc::heron_state {
@@ -35,6 +36,14 @@ void set_resource(sys::Resource* r, const reconciler::PackedResource& v) {
   r->set_cpu(v.cpu);
   r->set_ram(v.ram);
   r->set_disk(v.disk);
+}
+
+// Containers are sized from these: a NaN or negative amount is refused
+// (Heron itself never writes one).
+reconciler::PackedResource resource_of(const sys::Resource& r, const std::string& where, std::string& error) {
+  if (error.empty() && (!std::isfinite(r.cpu()) || r.cpu() < 0 || r.ram() < 0 || r.disk() < 0))
+    error = where + ": cpu, ram and disk must be finite and >= 0";
+  return {r.cpu(), r.ram(), r.disk()};
 }
 
 }  // namespace
@@ -119,17 +128,22 @@ std::string encode_packing_plan(const reconciler::PackedPlan& plan) {
 
 std::variant<reconciler::PackedPlan, std::string> decode_packing_plan(std::string_view bytes) {
   sys::PackingPlan p;
-  if (!p.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
+  if (!p.ParsePartialFromArray(bytes.data(), static_cast<int>(bytes.size())))
     return std::string("not a serialized heron.proto.system.PackingPlan");
+  if (!p.IsInitialized())
+    return "heron.proto.system.PackingPlan without its required fields: " + p.InitializationErrorString();
   reconciler::PackedPlan plan;
   plan.id = p.id();
+  std::string error;
   for (const auto& cp : p.container_plans()) {
     reconciler::PackedContainer c;
     c.id = cp.id();
-    c.required = {cp.requiredresource().cpu(), cp.requiredresource().ram(), cp.requiredresource().disk()};
+    const std::string where = "container " + std::to_string(c.id);
+    c.required = resource_of(cp.requiredresource(), where + " requiredResource", error);
     for (const auto& ip : cp.instance_plans())
       c.instances.push_back({ip.component_name(), ip.task_id(), ip.component_index(),
-                             {ip.resource().cpu(), ip.resource().ram(), ip.resource().disk()}});
+                             resource_of(ip.resource(), where + " instance " + std::to_string(ip.task_id()), error)});
+    if (!error.empty()) return error;
     plan.containers.push_back(std::move(c));
   }
   return plan;
