@@ -25,6 +25,7 @@ struct Options {
   std::optional<std::string> zk, config, root, auth_file, zk_timeout, output, timeout;
   std::optional<std::string> zk_acl;  // --zk-acl: identities granted access to created nodes
   std::optional<long long> expect_version;
+  std::optional<long long> container;  // restart --container N
   bool wait = false;
   bool dry_run = false;
   bool help = false;
