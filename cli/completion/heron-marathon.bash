@@ -18,13 +18,13 @@ _heron_marathon() {
   local cur prev cmd i
   cur="${COMP_WORDS[COMP_CWORD]}"
   prev="${COMP_WORDS[COMP_CWORD-1]}"
-  local commands="submit update kill suspend resume status list describe diff help version"
+  local commands="submit update kill suspend resume restart status list describe diff help version"
   local conn_flags="--zk --config --root --zk-auth-file --zk-acl --zk-timeout --verbose --help"
 
   cmd=""
   for ((i = 1; i < COMP_CWORD; i++)); do
     case "${COMP_WORDS[i]}" in
-      --zk|--config|--root|--zk-auth-file|--zk-acl|--zk-timeout|--timeout|--output|-o|--expect-version) ((i++)) ;;
+      --zk|--config|--root|--zk-auth-file|--zk-acl|--zk-timeout|--timeout|--output|-o|--expect-version|--container) ((i++)) ;;
       --topology-package|--topology-defn) ((i++)) ;;
       -*) ;;
       *) cmd="${COMP_WORDS[i]}"; break ;;
@@ -40,7 +40,7 @@ _heron_marathon() {
     --topology-defn)
       compopt -o filenames 2>/dev/null
       COMPREPLY=($(compgen -f -X '!*.defn' -- "$cur") $(compgen -d -- "$cur")); return ;;
-    --zk|--root|--zk-timeout|--timeout|--expect-version) return ;;
+    --zk|--root|--zk-timeout|--timeout|--expect-version|--container) return ;;
     --output|-o)
       case "$cmd" in
         list) COMPREPLY=($(compgen -W "table json yaml name" -- "$cur")) ;;
@@ -61,6 +61,7 @@ _heron_marathon() {
     kill|suspend|resume) flags="$flags --wait --timeout --dry-run" ;;
     update) flags="$flags --wait --timeout --dry-run --expect-version --topology-package --topology-defn" ;;
     diff) flags="$flags --topology-package --topology-defn" ;;
+    restart) flags="$flags --wait --timeout --dry-run --container" ;;
     status|list|describe) flags="$flags --output" ;;
   esac
   if [[ "$cur" == -* ]]; then
@@ -71,7 +72,7 @@ _heron_marathon() {
     submit|update|diff)
       compopt -o filenames 2>/dev/null
       COMPREPLY=($(compgen -f -X '!*.@(yaml|yml|json)' -- "$cur") $(compgen -d -- "$cur")) ;;
-    kill|suspend|resume|status|describe)
+    kill|suspend|resume|restart|status|describe)
       COMPREPLY=($(compgen -W "$(_heron_marathon_names)" -- "$cur")) ;;
     help)
       COMPREPLY=($(compgen -W "$commands" -- "$cur")) ;;

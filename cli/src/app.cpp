@@ -253,6 +253,7 @@ int run(const std::vector<std::string>& args, Context& ctx) {
   if (name == "list") return cmd_list(s);
   if (name == "describe") return cmd_describe(s);
   if (name == "diff") return cmd_diff(s);
+  if (name == "restart") return cmd_restart(s);
   return s.fail(exit_usage, "unknown command '" + std::string(name) + "'");
 }
 

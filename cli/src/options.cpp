@@ -92,8 +92,20 @@ const std::vector<CommandInfo> kCommands = {
      "\nExamples:\n"
      "  heron-marathon resume word-count --wait\n",
      1, 1, true, {}},
+    {"restart", "NAME", "restart every container of a topology, or one with --container N",
+     "Raises the topology's restart generation in its desired node (or that of one\n"
+     "container: 0 is the TManager, 1..N the workers); the spec is unchanged. The\n"
+     "controller clears Marathon's launch backoff of the apps, then restarts them\n"
+     "(POST /v2/apps/<id>/restart), forced while a deployment holds them.\n"
+     "--wait returns when the phase is Running again.\n"
+     "\n  --container N         restart only container N\n"
+     "\nExamples:\n"
+     "  heron-marathon restart word-count\n"
+     "  heron-marathon restart word-count --container 3 --wait\n",
+     1, 1, true, {"container"}},
     {"status", "[NAME]", "phase, health and containers of one or all topologies",
-     "A table: NAME PHASE HEALTH CONTAINERS UPDATED MESSAGE (MESSAGE is the Waiting\n"
+     "A table: NAME PHASE HEALTH CONTAINERS UPDATED MESSAGE (MESSAGE is the Failing\n"
+     "line (which containers fail, how often, the last failure), the Waiting\n"
      "diagnosis, the last error, or a note that the controller has not yet acted on\n"
      "the newest spec). --output json|yaml prints spec and status in full.\n"
      "\n  -o, --output FORMAT   table (default), json or yaml\n"
@@ -140,6 +152,7 @@ po::options_description all_flags() {
       ("expect-version", po::value<std::string>())
       ("topology-package", po::value<std::string>())
       ("topology-defn", po::value<std::string>())
+      ("container", po::value<std::string>())
       ("wait", po::bool_switch())
       ("dry-run", po::bool_switch())
       ("help,h", po::bool_switch())
@@ -151,7 +164,8 @@ po::options_description all_flags() {
 
 bool is_changing_flag(std::string_view f) { return f == "wait" || f == "dry-run" || f == "timeout"; }
 bool is_command_flag(std::string_view f) {
-  return f == "output" || f == "expect-version" || f == "topology-package" || f == "topology-defn";
+  return f == "output" || f == "expect-version" || f == "topology-package" || f == "topology-defn" ||
+         f == "container";
 }
 
 }  // namespace
@@ -208,6 +222,14 @@ std::optional<Options> parse_options(const std::vector<std::string>& args, std::
       return std::nullopt;
     }
     o.expect_version = std::stoll(t);
+  }
+  if (auto cn = str("container")) {
+    const std::string& t = *cn;
+    if (t.empty() || t.size() > 5 || !std::all_of(t.begin(), t.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      error = "--container: '" + t + "' is not a container index (0 for the TManager, 1..containers)";
+      return std::nullopt;
+    }
+    o.container = std::stoll(t);
   }
   if (words.empty()) return o;
   o.command = find_command(words.front());

@@ -27,6 +27,7 @@ struct Options {
   std::optional<long long> expect_version;
   // --topology-package FILE / --topology-defn FILE: the topology's Heron definition.
   std::optional<std::string> topology_package, topology_defn;
+  std::optional<long long> container;  // restart --container N
   bool wait = false;
   bool dry_run = false;
   bool help = false;

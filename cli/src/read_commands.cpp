@@ -110,6 +110,9 @@ std::string status_message(const Entry& e, const std::optional<rc::TopologyStatu
   if (st->observed_generation < e.desired->stat.version)
     return "spec version " + std::to_string(e.desired->stat.version) + " not yet acted on (status is of version " +
            std::to_string(st->observed_generation) + ")";
+  if (const auto* c = rc::find_condition(st->conditions, rc::kCondFailing);
+      c && c->status == rc::ConditionStatus::True)
+    return "Failing: " + c->message;
   if (st->phase == rc::Phase::Waiting && st->waiting && !st->waiting->summary.empty()) return st->waiting->summary;
   if (!st->last_error.empty()) return st->last_error;
   if (const auto* c = rc::find_condition(st->conditions, rc::kCondSpecValid);
@@ -202,6 +205,10 @@ void describe_text(Session& s, const Entry& e) {
       for (const auto& r : st->waiting->reasons)
         out << "  " << r.reason << ": declined " << r.declined << " of " << r.processed << " offers\n";
     }
+    if (const auto* c = rc::find_condition(st->conditions, rc::kCondFailing);
+        c && c->status == rc::ConditionStatus::True)
+      out << "Failing:        " << one_line(c->message, 1000) << " (since " << age(now, c->last_transition_time)
+          << " ago)\n";
     if (!st->last_error.empty()) out << "Last error:     " << one_line(st->last_error, 500) << "\n";
     if (st->retry_count > 0) {
       out << "Retries:        " << st->retry_count;

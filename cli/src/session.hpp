@@ -65,5 +65,6 @@ int cmd_status(Session& s);
 int cmd_list(Session& s);
 int cmd_describe(Session& s);
 int cmd_diff(Session& s);
+int cmd_restart(Session& s);
 
 }  // namespace hmc::cli

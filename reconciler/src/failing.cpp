@@ -120,13 +120,14 @@ FailureReport track_failures(const ReconcilerConfig& cfg, const ObservedGroup& g
     if (!lf || !lf->timestamp) continue;
     if (!latest || *lf->timestamp > *latest->app->failure->timestamp) latest = &f;
   }
+  // The message first: a one-line view cut short still shows it.
   if (latest) {
     const auto& lf = *latest->app->failure;
+    if (!lf.message.empty()) r.message += ": " + one_line(lf.message, 400);
     r.message += "; last at " + format_time(*lf.timestamp) + " on container " + std::to_string(latest->index);
     std::string how = lf.state;
     if (!lf.host.empty()) how += (how.empty() ? "on " : " on ") + lf.host;
     if (!how.empty()) r.message += " (" + how + ")";
-    if (!lf.message.empty()) r.message += ": " + one_line(lf.message, 400);
   }
   // Marathon's launch backoff (RateLimiter): the queue shows the time left.
   double left = -1;

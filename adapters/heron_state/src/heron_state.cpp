@@ -55,7 +55,7 @@ std::variant<HeronTopology, std::string> decode_topology(std::string_view bytes)
   if (bytes.empty() || !p.ParsePartialFromArray(bytes.data(), static_cast<int>(bytes.size())))
     return std::string("not a serialized heron.proto.api.Topology");
   if (!p.IsInitialized())
-    return "not a complete heron.proto.api.Topology (missing " + p.InitializationErrorString() + ")";
+    return "heron.proto.api.Topology without its required fields: " + p.InitializationErrorString();
   HeronTopology t;
   t.id = p.id();
   t.name = p.name();

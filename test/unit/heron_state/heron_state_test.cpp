@@ -49,7 +49,7 @@ TEST(HeronStateCodec, RefusesCorruptAndInvalidDefns) {
 TEST(HeronStateCodec, MissingRequiredFieldsAreNamed) {
   // Field 1 (id) only; name and state are required in Heron's topology.proto.
   EXPECT_EQ(std::get<std::string>(decode_topology(std::string("\x0a\x01x", 3))),
-            "not a complete heron.proto.api.Topology (missing name, state)");
+            "heron.proto.api.Topology without its required fields: name, state");
 }
 
 TEST(HeronStateCodec, PackingPlanRoundTrip) {
