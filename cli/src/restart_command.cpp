@@ -1,5 +1,6 @@
 // restart: raises a restart generation in the desired node.
 
+#include "heron_topology.hpp"
 #include "session.hpp"
 #include "spec_loader.hpp"
 
@@ -38,9 +39,14 @@ int cmd_restart(Session& s) {
     std::int64_t generation = 0;
     if (s.opts.container) {
       const long long index = *s.opts.container;
-      if (index > t->containers)
+      // With a topologyDefn and no override, the containers are the plan's.
+      int containers = t->containers;
+      if (!t->topology_defn.empty() && !t->containers_set)
+        if (auto v = heron_view(t->topology_defn); std::holds_alternative<HeronView>(v))
+          containers = static_cast<int>(std::get<HeronView>(v).plan.containers.size());
+      if (index > containers)
         return s.fail(exit_failed, "topology '" + name + "' has no container " + std::to_string(index) +
-                                       ": its containers are 0 (the TManager) to " + std::to_string(t->containers));
+                                       ": its containers are 0 (the TManager) to " + std::to_string(containers));
       generation = ++t->restart.containers[static_cast<int>(index)];
       what = "container " + std::to_string(index);
     } else {

@@ -175,7 +175,10 @@ void validate_into(const DesiredTopology& t, std::vector<FieldError>& errs) {
     if (v.size() > kMaxString || has_control_or_invalid(v))
       errs.push_back({path, "value must be at most 4096 characters without control characters"});
   }
-  detail::validate_restart(t.restart, t.containers, errs);
+  // Beside a topologyDefn without a containers override the count is the
+  // packing plan's, which only the controller knows: bound by the maximum
+  // (the reconciler restarts only apps that exist).
+  detail::validate_restart(t.restart, t.containers_set ? t.containers : kMaxContainers, errs);
   for (std::size_t i = 0; i < t.constraints.size(); ++i) {
     const auto& c = t.constraints[i];
     const std::string path = "/constraints/" + std::to_string(i);

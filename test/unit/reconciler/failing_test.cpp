@@ -155,6 +155,13 @@ TEST(DesiredRestart, ParsesValidatesAndRoundTrips) {
   plain.restart = {};
   EXPECT_EQ(spec_hash(ReconcilerConfig{}, plain), spec_hash(ReconcilerConfig{}, *r));
 
+  // Beside a topologyDefn without `containers`, the plan decides the count.
+  auto with_defn = parse_desired(
+      R"({"name":"wc","cluster":"c","role":"r","package":"https://x/p","topologyDefn":"CgJ3YxICd2M=",)"
+      R"("restart":{"containers":{"5":1}}})");
+  ASSERT_TRUE(with_defn) << with_defn.error().to_string();
+  EXPECT_EQ(with_defn->restart.containers.at(5), 1);
+
   for (const char* bad : {
            R"({"name":"wc","cluster":"c","role":"r","package":"https://x/p","restart":{"containers":{"5":1}}})",
            R"({"name":"wc","cluster":"c","role":"r","package":"https://x/p","restart":{"generation":-1}})",
