@@ -133,8 +133,8 @@ TEST_F(HeronCommands, EveryDisagreementIsNamedAndNothingIsWritten) {
 
   hmc::testing::write_file(defn, "\x0a\x01x");  // id only: the required name and state are missing
   EXPECT_EQ(run({"submit", "-", "--topology-defn", defn}), 2);
-  EXPECT_TRUE(contains(err_.str(), defn + ": not a valid Heron topology definition: not a complete "
-                                          "heron.proto.api.Topology (missing name, state)"))
+  EXPECT_TRUE(contains(err_.str(), defn + ": not a valid Heron topology definition: "
+                                          "heron.proto.api.Topology without its required fields: name, state"))
       << err_.str();
   other.name = "";
   EXPECT_EQ(run({"submit", "-", "--topology-defn", defn_file(other)}), 2);
