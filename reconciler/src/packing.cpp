@@ -18,6 +18,27 @@ struct Bad {
   std::string message;
 };
 
+// Sums and products of config values are checked: a definition is untrusted
+// input, and a rammap entry near 2^63 or a parallelism near 2^31 must be a
+// refusal, not signed overflow.
+std::int64_t add(std::int64_t a, std::int64_t b, const std::string& what) {
+  std::int64_t out = 0;
+  if (__builtin_add_overflow(a, b, &out)) throw Bad{what + " is more than 2^63 bytes"};
+  return out;
+}
+
+double add(double a, double b, const std::string& what) {
+  const double out = a + b;
+  if (!std::isfinite(out)) throw Bad{what + " is not a finite number"};
+  return out;
+}
+
+std::int64_t multiply(std::int64_t a, std::int64_t b, const std::string& what) {
+  std::int64_t out = 0;
+  if (__builtin_mul_overflow(a, b, &out)) throw Bad{what + " is more than 2^63 bytes"};
+  return out;
+}
+
 std::optional<std::string> find(const std::map<std::string, std::string>& c, const char* key) {
   auto it = c.find(key);
   if (it == c.end()) return std::nullopt;
@@ -27,8 +48,10 @@ std::optional<std::string> find(const std::map<std::string, std::string>& c, con
 std::int64_t parse_bytes(const std::string& key, const std::string& v) {
   std::int64_t out = 0;
   auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+  if (ec == std::errc::result_out_of_range) throw Bad{key + ": '" + v + "' is out of range"};
   if (ec != std::errc{} || p != v.data() + v.size())
     throw Bad{key + ": '" + v + "' is not a byte count"};
+  if (out < 0) throw Bad{key + ": '" + v + "' is negative"};
   return out;
 }
 
@@ -41,6 +64,10 @@ double parse_double(const std::string& key, const std::string& v) {
     used = 0;
   }
   if (used != v.size() || v.empty()) throw Bad{key + ": '" + v + "' is not a number"};
+  // stod takes "nan" and "inf"; Heron's Double.parseDouble does too, but no
+  // container can be sized by them.
+  if (!std::isfinite(out)) throw Bad{key + ": '" + v + "' is not a finite number"};
+  if (out < 0) throw Bad{key + ": '" + v + "' is negative"};
   return out;
 }
 
@@ -87,13 +114,14 @@ std::vector<T> share_in_container(const std::vector<Slot>& slots, const std::map
                                   T hint, T not_specified, T container_default, T padding,
                                   const char* what, const char* hint_key, int cid, Divide divide) {
   std::vector<T> out(slots.size(), T{});
+  const std::string total = std::string("the total instance ") + what + " in container#" + std::to_string(cid);
   T used{};
   std::vector<std::size_t> unspecified;
   for (std::size_t i = 0; i < slots.size(); ++i) {
     auto it = map.find(slots[i].component);
     if (it != map.end()) {
       out[i] = it->second;
-      used += it->second;
+      used = add(used, it->second, total);
     } else {
       unspecified.push_back(i);
     }
@@ -101,13 +129,14 @@ std::vector<T> share_in_container(const std::vector<Slot>& slots, const std::map
   bool throttled = false;
   if (hint != not_specified && used > hint - padding) {
     if (used > hint)
-      throw Bad{std::string("total instance ") + what + " in container#" + std::to_string(cid) +
-                " exceeds " + hint_key};
+      throw Bad{total + " exceeds " + hint_key};
     throttled = true;
   }
+  // Every value is >= 0 (parse_bytes, parse_double) and used <= hint when
+  // throttled, so the differences below cannot overflow.
   const T container = hint == not_specified ? container_default : hint;
   if (!unspecified.empty()) {
-    const T remaining = throttled ? container - used : container - padding - used;
+    const T remaining = throttled ? container - used : container - add(padding, used, total + " with its padding");
     if (remaining <= 0)
       throw Bad{std::string("not enough ") + what + " to allocate for unspecified instances"};
     for (auto i : unspecified) out[i] = divide(remaining, unspecified.size());
@@ -116,13 +145,16 @@ std::vector<T> share_in_container(const std::vector<Slot>& slots, const std::map
 }
 
 PackedPlan pack(const PackingInput& in) {
-  int total = 0;
+  std::int64_t total = 0;
   for (const auto& [name, p] : in.components) {
     if (p < 1) throw Bad{"component " + name + ": parallelism must be >= 1"};
     total += p;
+    if (total > kMaxPackedInstances)
+      throw Bad{"more than " + std::to_string(kMaxPackedInstances) + " instances (component " + name +
+                " has parallelism " + std::to_string(p) + ")"};
   }
-  int n = 1;
-  if (auto v = find(in.config, "topology.stmgrs")) n = static_cast<int>(parse_bytes("topology.stmgrs", *v));
+  std::int64_t n = 1;
+  if (auto v = find(in.config, "topology.stmgrs")) n = parse_bytes("topology.stmgrs", *v);
   if (n < 1) throw Bad{"topology.stmgrs: invalid number of containers " + std::to_string(n)};
   if (n > total)
     throw Bad{"more containers (" + std::to_string(n) + ") allocated than instances (" +
@@ -133,9 +165,11 @@ PackedPlan pack(const PackingInput& in) {
 
   // Container RAM padding (getContainerRamPadding).
   bool stateful = find(in.config, "topology.reliability.mode").value_or("") == "EFFECTIVELY_ONCE";
-  std::int64_t daemons = bytes_or(in, "topology.stmgr.ram", kDaemonRamPadding) +
-                         bytes_or(in, "topology.metricsmgr.ram", kDaemonRamPadding) +
-                         bytes_or(in, "topology.stateful.ckptmgr.ram", stateful ? kDaemonRamPadding : 0);
+  const std::string daemon_ram = "the container RAM padding (stmgr, metricsmgr, ckptmgr RAM)";
+  const std::int64_t daemons =
+      add(add(bytes_or(in, "topology.stmgr.ram", kDaemonRamPadding),
+              bytes_or(in, "topology.metricsmgr.ram", kDaemonRamPadding), daemon_ram),
+          bytes_or(in, "topology.stateful.ckptmgr.ram", stateful ? kDaemonRamPadding : 0), daemon_ram);
   const std::int64_t ram_padding = bytes_or(in, "topology.container.ram.padding", daemons);
   const double cpu_padding = kCpuPaddingPerContainer;
 
@@ -154,18 +188,20 @@ PackedPlan pack(const PackingInput& in) {
     return a.first < b.first;
   });
   std::vector<std::vector<Slot>> alloc(static_cast<std::size_t>(n));
-  int c = 0, task = 1;
+  std::size_t c = 0;
+  int task = 1;
   for (const auto& [name, p] : sorted) {
     for (int i = 0; i < p; ++i) {
-      alloc[static_cast<std::size_t>(c)].push_back({name, task++, i});
-      c = (c + 1) % n;
+      alloc[c].push_back({name, task++, i});
+      c = (c + 1) % alloc.size();
     }
   }
   std::size_t largest = 0;
   for (const auto& a : alloc) largest = std::max(largest, a.size());
 
+  const std::string default_ram = "the default container RAM (instance RAM x instances + padding)";
   const std::int64_t container_ram_default =
-      in.instance_ram * static_cast<std::int64_t>(largest) + ram_padding;
+      add(multiply(in.instance_ram, static_cast<std::int64_t>(largest), default_ram), ram_padding, default_ram);
   const double container_cpu_default =
       static_cast<double>(std::lround(in.instance_cpu * static_cast<double>(largest) + cpu_padding));
 
@@ -190,16 +226,18 @@ PackedPlan pack(const PackingInput& in) {
                   " bytes of RAM per instance; Heron requires at least 16 MB"};
       pc.instances.push_back({slots[i].component, slots[i].task_id, slots[i].index,
                               {cpu[i], ram[i], in.instance_disk}});
-      cram += ram[i];
-      ccpu += cpu[i];
+      cram = add(cram, ram[i], "the container's RAM");
+      ccpu = add(ccpu, cpu[i], "the container's CPU");
     }
     ccpu += cpu_padding;
     if (cpu_hint != -1.0) ccpu = std::min(ccpu, cpu_hint);
-    cram += ram_padding;
+    cram = add(cram, ram_padding, "the container's RAM");
     if (ram_hint != -1) cram = std::min(cram, ram_hint);
-    std::int64_t cdisk = disk_hint != -1 ? disk_hint
-                                         : in.instance_disk * static_cast<std::int64_t>(largest) +
-                                               kDiskPaddingPerContainer;
+    const std::string disk = "the container's disk";
+    const std::int64_t cdisk =
+        disk_hint != -1 ? disk_hint
+                        : add(multiply(in.instance_disk, static_cast<std::int64_t>(largest), disk),
+                              kDiskPaddingPerContainer, disk);
     pc.required = {std::max(ccpu, cpu_hint), cram, cdisk};
     plan.containers.push_back(std::move(pc));
   }

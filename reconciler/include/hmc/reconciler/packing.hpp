@@ -19,6 +19,12 @@ namespace hmc::reconciler {
 inline constexpr std::int64_t kGigabyte = 1024LL * 1024 * 1024;
 inline constexpr std::int64_t kMegabyte = 1024LL * 1024;
 
+// The most instances (sum of parallelisms) a plan may have. Heron sets no
+// bound, but the definition is untrusted input and each instance is a slot in
+// the plan the controller keeps and writes to ZooKeeper (about 60 bytes each
+// in packing_plan). Real topologies run hundreds to a few thousand.
+inline constexpr std::int64_t kMaxPackedInstances = 100000;
+
 struct PackingInput {
   std::string topology_id;
   // Components in topology order (spouts, then bolts), with their parallelism.
@@ -63,7 +69,9 @@ struct PackedPlan {
 
 // Packs as RoundRobinPacking.pack() does. Returns the plan, or a message that
 // says why Heron would refuse it (PackingException: container count, resource
-// constraints, less than 16 MB RAM per instance, malformed config values).
+// constraints, less than 16 MB RAM per instance, malformed config values),
+// or why the controller does: more than kMaxPackedInstances instances, a
+// negative or non-finite value, a size that overflows 64-bit bytes.
 std::variant<PackedPlan, std::string> round_robin_pack(const PackingInput& in);
 
 }  // namespace hmc::reconciler
