@@ -123,15 +123,20 @@ std::chrono::milliseconds as_duration(const YAML::Node& n, const std::string& fi
 
 namespace {
 
-std::size_t edit_distance(const std::string& a, const std::string& b) {
+// Levenshtein distance, or `limit` as soon as every cell of a row reaches it
+// (the distance can only grow from there).
+std::size_t edit_distance(const std::string& a, const std::string& b, std::size_t limit) {
   std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
   for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
   for (std::size_t i = 1; i <= a.size(); ++i) {
     cur[0] = i;
+    std::size_t row_min = cur[0];
     for (std::size_t j = 1; j <= b.size(); ++j) {
       const std::size_t sub = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
       cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
+      row_min = std::min(row_min, cur[j]);
     }
+    if (row_min >= limit) return limit;
     std::swap(prev, cur);
   }
   return prev[b.size()];
@@ -144,7 +149,11 @@ std::string unknown_key_warning(const std::string& file, const std::string& key,
   std::string best;
   std::size_t best_distance = std::max<std::size_t>(3, key.size() / 5) + 1;
   for (const auto& k : known) {
-    const std::size_t d = edit_distance(key, k);
+    // The distance is at least the difference in length: skip what cannot
+    // win, so a long unknown key costs no quadratic comparison per known key.
+    const std::size_t length_gap = key.size() > k.size() ? key.size() - k.size() : k.size() - key.size();
+    if (length_gap >= best_distance) continue;
+    const std::size_t d = edit_distance(key, k, best_distance);
     if (d < best_distance) {
       best_distance = d;
       best = k;

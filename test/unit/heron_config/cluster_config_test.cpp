@@ -206,6 +206,18 @@ TEST(ClusterConfig, UnknownAndMisspelledKeysAreWarnedByName) {
   EXPECT_EQ(c.statemgr.session_timeout, 30000ms);  // the misspelled key changed nothing
 }
 
+TEST(ClusterConfig, SuggestsTheNearestKeyAndNothingForALongUnknownOne) {
+  // Two edits from heron.statemgr.zookeeper.session.timeout.ms, farther from
+  // every other key; then a 1000-character key (YAML allows 1024), near nothing.
+  ConfDir dir("", "heron.statemgr.zookeeper.sesion.timeout.mss: 5\n" + std::string(1000, 'k') + ": 1\n");
+  std::vector<std::string> warnings;
+  load_cluster_config(dir.path(), &warnings);
+  ASSERT_EQ(warnings.size(), 2u);
+  EXPECT_TRUE(contains(warnings[0], "did you mean 'heron.statemgr.zookeeper.session.timeout.ms'")) << warnings[0];
+  EXPECT_TRUE(contains(warnings[1], "unknown key 'kkkk"));
+  EXPECT_FALSE(contains(warnings[1], "did you mean")) << warnings[1].substr(warnings[1].size() - 80);
+}
+
 TEST(ClusterConfig, WrongTypesNameFileKeyAndType) {
   expect_error(ConfDir("", "heron.statemgr.zookeeper.session.timeout.ms: soon\n"),
                {"statemgr.yaml", "heron.statemgr.zookeeper.session.timeout.ms", "non-negative integer (milliseconds)", "'soon'"});
