@@ -331,9 +331,24 @@ int main(int argc, char** argv) {
     pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
     std::signal(SIGPIPE, SIG_IGN);
 
+    // Before the login, which it counts; served once ZooKeeper is connected.
+    hmc::metrics::ControllerMetrics metrics(HMC_VERSION, opts.identity);
+
     // Logged in before anything else, so a wrong key, an unknown account or
     // an unreachable endpoint stops the start.
     if (credential) {
+      metrics.enable_dcos_login();
+      login_options.on_login = [&metrics](const hmc::marathon::LoginOutcome& o) {
+        if (o.ok) {
+          metrics.dcos_login("success", std::chrono::duration<double>(o.expires_at.time_since_epoch()).count());
+        } else if (o.kind == hmc::ErrorKind::unauthorized) {
+          metrics.dcos_login("refused");
+        } else if (o.kind == hmc::ErrorKind::unavailable || o.kind == hmc::ErrorKind::cancelled) {
+          metrics.dcos_login("unavailable");
+        } else {
+          metrics.dcos_login("error");
+        }
+      };
       auto transport = hmc::marathon::make_login_transport(credential->login_endpoint, mopts);
       if (!transport) throw UsageError(credential_text->origin + ": " + transport.error().message);
       auto source = std::make_shared<hmc::marathon::ServiceAccountTokenSource>(
@@ -359,7 +374,6 @@ int main(int argc, char** argv) {
       return kExitRuntime;
     }
 
-    hmc::metrics::ControllerMetrics metrics(HMC_VERSION, opts.identity);
     if (const auto& addr = metrics_address; !addr.empty()) {
       if (auto r = metrics.start_exposer(addr); !r) throw UsageError("--metrics-address: " + r.error().message);
     }

@@ -190,6 +190,7 @@ Result<void> ServiceAccountTokenSource::login_locked(std::unique_lock<std::mutex
                                              : std::min(retry_delay_ * 2, options_.login_retry_max);
     retry_after_ = now + retry_delay_;
     last_failure_ = *failure;
+    if (options_.on_login) options_.on_login(LoginOutcome{false, failure->kind, {}});
     login_done_.notify_all();
     log::warn("dcos login failed", {{"uid", credential_.uid}, {"error", failure->message},
                                     {"retry_in_ms", std::to_string(retry_delay_.count())}});
@@ -213,6 +214,7 @@ Result<void> ServiceAccountTokenSource::login_locked(std::unique_lock<std::mutex
   last_failure_.reset();
   retry_delay_ = std::chrono::milliseconds{0};
   ++logins_;
+  if (options_.on_login) options_.on_login(LoginOutcome{true, ErrorKind::internal, valid_until_});
   login_done_.notify_all();
   log::info("dcos login", {{"uid", credential_.uid},
                            {"lifetime_s", std::to_string(std::chrono::duration_cast<std::chrono::seconds>(lifetime).count())},

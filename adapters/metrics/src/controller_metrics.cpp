@@ -152,6 +152,8 @@ struct ControllerMetrics::Impl {
   Family<Counter>* failures_f = nullptr;
   Counter* drift_repairs = nullptr;
   Counter* orphans_cleaned = nullptr;
+  std::map<std::string, Counter*, std::less<>> dcos_logins;  // empty until enable_dcos_login
+  Gauge* dcos_token_expiry = nullptr;
 
   // Series created after construction, under `mu`: requests by
   // method/route/code, durations of unexpected method/route pairs, and the
@@ -394,6 +396,31 @@ void ControllerMetrics::clear_container_failures(const std::string& topology) {
     impl_->failures_f->Remove(it->second);
     impl_->failures.erase(it);
   }
+}
+
+void ControllerMetrics::enable_dcos_login() {
+  std::lock_guard lock(impl_->mu);
+  if (!impl_->dcos_logins.empty()) return;
+  auto& f = BuildCounter()
+                .Name(name("dcos_logins_total"))
+                .Help("DC/OS service-account logins, by result (success, refused, unavailable, error).")
+                .Register(*impl_->registry);
+  for (const char* r : {"success", "refused", "unavailable", "error"}) impl_->dcos_logins[r] = &f.Add({{"result", r}});
+  impl_->dcos_token_expiry = &BuildGauge()
+                                  .Name(name("dcos_token_expiry_timestamp_seconds"))
+                                  .Help("When the current DC/OS authentication token expires (Unix time; 0 before "
+                                        "the first login).")
+                                  .Register(*impl_->registry)
+                                  .Add({});
+}
+
+void ControllerMetrics::dcos_login(std::string_view result, double token_expires_unix_seconds) {
+  std::lock_guard lock(impl_->mu);
+  if (impl_->dcos_logins.empty()) return;
+  auto it = impl_->dcos_logins.find(result);
+  if (it == impl_->dcos_logins.end()) it = impl_->dcos_logins.find(std::string_view("error"));
+  it->second->Increment();
+  if (result == "success") impl_->dcos_token_expiry->Set(token_expires_unix_seconds);
 }
 
 void ControllerMetrics::drift_repaired() { impl_->drift_repairs->Increment(); }

@@ -125,6 +125,13 @@ TEST(ControllerDcosLogin, ExpiringTokensAreRenewedWithoutAFailedReconcile) {
 
   EXPECT_EQ(l.api_401s(), 0) << "a request went out with an expired token";
   EXPECT_EQ(l.counter("heron_marathon_reconcile_errors_total"), 0) << l.metrics();
+  EXPECT_GE(l.counter("heron_marathon_dcos_logins_total{result=\"success\"}"), 5) << l.metrics();
+  EXPECT_EQ(l.counter("heron_marathon_dcos_logins_total{result=\"refused\"}"), 0) << l.metrics();
+  // The token's expiry is ahead (each lasts 3 s and is renewed after 1.6 s).
+  const double expiry = l.counter("heron_marathon_dcos_token_expiry_timestamp_seconds");
+  const double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  EXPECT_GT(expiry, now - 1) << l.metrics();
+  EXPECT_LT(expiry, now + 10) << l.metrics();
   for (const std::string name : {"wc-a", "wc-b"}) {
     auto st = rig.status(name);
     ASSERT_TRUE(st);
@@ -180,6 +187,8 @@ TEST(ControllerDcosLogin, ATokenRefusedByMarathonCostsOneLoginAndNoFailedReconci
   EXPECT_LE(refused, 6);
   EXPECT_EQ(rig.sim().logins().size(), 2u);
   EXPECT_EQ(l.counter("heron_marathon_reconcile_errors_total"), 0) << l.metrics();
+  EXPECT_EQ(l.counter("heron_marathon_dcos_logins_total{result=\"success\"}"), 2) << l.metrics();
+  EXPECT_EQ(l.counter("heron_marathon_dcos_logins_total{result=\"error\"}"), 0) << l.metrics();
   auto st = rig.status("wc-b");
   ASSERT_TRUE(st);
   EXPECT_EQ(st->last_error, "");

@@ -352,6 +352,28 @@ TEST(TokenSource, AFailedLoginIsNotRepeatedBeforeItsBackoff) {
   EXPECT_EQ(iam.calls, 3);
 }
 
+TEST(TokenSource, EveryLoginIsReportedWithItsOutcome) {
+  ManualTimeSource clock;
+  FakeIam iam;
+  iam.clock = &clock;
+  iam.scripted = {make_error(ErrorSource::marathon, ErrorKind::unavailable, "connecting: refused"),
+                  LoginAnswer{401, R"({"title":"Unauthorized","description":"Invalid credentials"})"}};
+  std::vector<LoginOutcome> seen;
+  TokenSourceOptions options;
+  options.on_login = [&](const LoginOutcome& o) { seen.push_back(o); };
+  ServiceAccountTokenSource source(credential(), iam.transport(), clock, options);
+  EXPECT_FALSE(source.login());
+  EXPECT_FALSE(source.login());
+  ASSERT_TRUE(source.login());
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_FALSE(seen[0].ok);
+  EXPECT_EQ(seen[0].kind, ErrorKind::unavailable);
+  EXPECT_FALSE(seen[1].ok);
+  EXPECT_EQ(seen[1].kind, ErrorKind::unauthorized);
+  EXPECT_TRUE(seen[2].ok);
+  EXPECT_EQ(seen[2].expires_at, source.expires_at());
+}
+
 TEST(TokenSource, FailedRenewalKeepsTheStillValidToken) {
   ManualTimeSource clock;
   FakeIam iam;

@@ -163,6 +163,31 @@ TEST(ControllerMetrics, WaitingSeriesLiveOnlyAsLongAsTheTopologyWaits) {
   EXPECT_EQ(sample(m.render_text(), "heron_marathon_topology_waiting_seconds{topology=\"word-count\"}"), 1.0);
 }
 
+TEST(ControllerMetrics, DcosLoginSeriesExistOnlyWhenTheControllerLogsIn) {
+  ControllerMetrics m("v", "id");
+  m.dcos_login("success", 100);  // not enabled: nothing
+  EXPECT_EQ(m.render_text().find("dcos"), std::string::npos);
+
+  m.enable_dcos_login();
+  m.enable_dcos_login();  // twice is harmless
+  auto text = m.render_text();
+  for (const char* r : {"success", "refused", "unavailable", "error"})
+    EXPECT_EQ(sample(text, std::string("heron_marathon_dcos_logins_total{result=\"") + r + "\"}"), 0.0) << r;
+  EXPECT_EQ(sample(text, "heron_marathon_dcos_token_expiry_timestamp_seconds"), 0.0);
+
+  m.dcos_login("success", 1.7e9);
+  m.dcos_login("refused");
+  m.dcos_login("refused");
+  m.dcos_login("weather");  // not a result: counted as error
+  text = m.render_text();
+  EXPECT_EQ(sample(text, "heron_marathon_dcos_logins_total{result=\"success\"}"), 1.0);
+  EXPECT_EQ(sample(text, "heron_marathon_dcos_logins_total{result=\"refused\"}"), 2.0);
+  EXPECT_EQ(sample(text, "heron_marathon_dcos_logins_total{result=\"error\"}"), 1.0);
+  EXPECT_EQ(text.find("weather"), std::string::npos);
+  // A failed login leaves the expiry of the token still held.
+  EXPECT_EQ(sample(text, "heron_marathon_dcos_token_expiry_timestamp_seconds"), 1.7e9);
+}
+
 TEST(ControllerMetrics, ConcurrentHooksLoseNoCounts) {
   ControllerMetrics m("v", "id");
   std::vector<std::thread> threads;

@@ -20,14 +20,15 @@ namespace {
 const std::string kManifests = std::string(HMC_SOURCE_DIR) + "/manifests/";
 
 // Every sample name of a ControllerMetrics whose late series (requests by
-// code, waiting topologies, declined offers, container failures) have been
-// created once.
+// code, waiting topologies, declined offers, container failures, the DC/OS
+// login's) have been created once.
 std::set<std::string> exported_names() {
   ControllerMetrics m("v", "id");
   m.marathon_request("GET", "/v2/queue", 200, 0.01);
   m.set_topology_waiting("t", 1);
   m.set_declined_offers("t", "InsufficientCpus", 1);
   m.add_container_failures("t", 1);
+  m.enable_dcos_login();
   std::set<std::string> names;
   std::istringstream in(m.render_text());
   for (std::string line; std::getline(in, line);) {

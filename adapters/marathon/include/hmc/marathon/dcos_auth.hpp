@@ -91,6 +91,13 @@ using LoginTransport = std::function<Result<LoginAnswer>(const std::string& body
 // the CA file cannot be read.
 Result<LoginTransport> make_login_transport(const std::string& login_endpoint, const MarathonOptions& options);
 
+// The outcome of one login, for metrics.
+struct LoginOutcome {
+  bool ok = false;
+  ErrorKind kind = ErrorKind::internal;  // on failure: unauthorized (refused), unavailable, ...
+  TimePoint expires_at{};                // on success: when the new token expires
+};
+
 struct TokenSourceOptions {
   // Validity of each service login token (its exp claim); DC/OS's own
   // clients give theirs five minutes.
@@ -103,6 +110,9 @@ struct TokenSourceOptions {
   // for this long, doubling with every failure up to login_retry_max.
   std::chrono::milliseconds login_retry_initial{1000};
   std::chrono::milliseconds login_retry_max{30000};
+  // Called after every login, successful or not, with the source's lock
+  // held: it must not call back into the source.
+  std::function<void(const LoginOutcome&)> on_login;
 };
 
 // A TokenProvider that logs in as a DC/OS service account. The lifetime of

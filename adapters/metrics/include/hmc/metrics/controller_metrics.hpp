@@ -108,6 +108,15 @@ class ControllerMetrics {
   void drift_repaired();
   void orphan_cleaned();
 
+  // --- DC/OS service-account login (only when the controller logs in).
+  // enable_dcos_login() creates dcos_logins_total{result} at 0 for every
+  // result: "success", "refused" (the IAM answered 401/403), "unavailable"
+  // (no answer or 5xx), "error" (anything else). A successful login also sets
+  // dcos_token_expiry_timestamp_seconds (Unix time the token expires).
+  // `result` outside that set counts as "error".
+  void enable_dcos_login();
+  void dcos_login(std::string_view result, double token_expires_unix_seconds = 0);
+
   // The exposition text of everything registered (what /metrics returns).
   std::string render_text() const;
 
