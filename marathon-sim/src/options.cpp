@@ -194,6 +194,10 @@ Usage: marathon-sim [options]
   --freeze-offers           fault: the offer cycle places and kills nothing
   --task-fault JSON         fault: tasks fail (repeatable), e.g. {"kind":"fetch","fetchUri":"*.tar.gz"}
   --request-log-limit N     requests kept for /_sim/requests (default 100000)
+  --max-running-deployments N
+                            Marathon's --max_running_deployments: while N deployments
+                            run, a change that starts another gets 403 (default 100,
+                            Marathon's; 0: no limit)
   --enable-features LIST    Marathon's --enable_features, e.g. secrets (apps may then
                             define secrets and env secret references, as on DC/OS)
   --quiet                   no log lines on stderr
@@ -313,6 +317,11 @@ SimOptions parse_command_line(int argc, char** argv, bool* help) {
       auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), o.request_log_limit);
       if (ec != std::errc{} || p != v.data() + v.size())
         throw std::invalid_argument("--request-log-limit: '" + v + "' is not a count");
+    } else if (a == "--max-running-deployments") {
+      const auto v = value();
+      auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), o.max_running_deployments);
+      if (ec != std::errc{} || p != v.data() + v.size())
+        throw std::invalid_argument("--max-running-deployments: '" + v + "' is not a count");
     } else if (a == "--exit-with-parent") {
       o.exit_with_parent = true;
     } else if (a == "--quiet") {

@@ -80,6 +80,9 @@ struct SimOptions {
   Faults faults;
   std::vector<TaskFault> task_faults;  // --task-fault, in order
   std::size_t request_log_limit = 100000;
+  // Marathon's --max_running_deployments (default 100): a change that would
+  // start one more deployment is refused with 403. 0: no limit.
+  std::size_t max_running_deployments = 100;
   bool quiet = false;
   bool exit_with_parent = false;  // exit when the parent process goes away
   Features features;              // --enable-features

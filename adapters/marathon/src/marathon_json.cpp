@@ -542,6 +542,10 @@ Error error_from_response(std::string_view what, int status, std::string_view bo
     kind = has_deployments ? ErrorKind::locked : ErrorKind::conflict;
   } else if (status == 400 || status == 422) {
     kind = ErrorKind::invalid;
+  } else if (status == 403 && message.starts_with("Max number (")) {
+    // TooManyRunningDeploymentsException: --max_running_deployments run.
+    // Not a permission problem: retry once some have finished.
+    kind = ErrorKind::unavailable;
   } else if (status == 401 || status == 403) {
     kind = ErrorKind::unauthorized;
   } else if (status >= 500 || status == 408 || status == 429) {

@@ -205,6 +205,32 @@ TEST(MarathonSimServer, LockedAppsAnswer409AndForceCancelsTheDeployment) {
   EXPECT_EQ(deployment_count(sim), 0u);
 }
 
+TEST(MarathonSimServer, MaxRunningDeploymentsRefusesOneMoreWith403UntilOneFinishes) {
+  MarathonSimOptions o = deterministic();
+  o.extra_args = {"--max-running-deployments", "2"};
+  MarathonSim sim(o);
+  ASSERT_EQ(sim.post("/v2/groups", topology("a", 0)).status, 201);
+  ASSERT_EQ(sim.post("/v2/groups", topology("b", 0)).status, 201);
+  ASSERT_EQ(deployment_count(sim), 2u);
+  for (const char* target : {"/v2/groups", "/v2/groups?force=true"}) {
+    auto refused = sim.post(target, topology("c", 0));
+    ASSERT_EQ(refused.status, 403) << target << " " << refused.body;
+    EXPECT_EQ(json::parse(refused.body).at("message").as_string(),
+              "Max number (2) of running deployments is achieved. Wait for existing deployments to complete or "
+              "cancel oneusing force=true parameter. You can increase max deployment number by using "
+              "--max_running_deployments parameter but be advised that this can have negative effects on the "
+              "performance.");
+  }
+  // Nothing of the refused change was kept; reads and dry runs still answer.
+  EXPECT_EQ(sim.get("/v2/groups/heron/topologies/c").status, 404);
+  EXPECT_EQ(sim.put("/v2/groups/heron/topologies/a?dryRun=true", R"({"scaleBy":2})").status, 200);
+  EXPECT_EQ(deployment_count(sim), 2u);
+
+  sim.tick(3);  // both finish
+  ASSERT_EQ(deployment_count(sim), 0u);
+  EXPECT_EQ(sim.post("/v2/groups", topology("c", 0)).status, 201);
+}
+
 TEST(MarathonSimServer, AnAppThatFitsNoAgentWaitsWithGrowingInsufficientCpus) {
   MarathonSim sim(deterministic({"cpus=2,mem=8192,disk=10000,ports=31000-31100"}));
   ASSERT_EQ(sim.post("/v2/groups", topology("big", 0, 4, 1024)).status, 201);

@@ -328,6 +328,14 @@ TEST(ErrorFromResponse, KindsFollowMarathonsStatusCodes) {
   EXPECT_EQ(error_from_response("x", 401, "").kind, ErrorKind::unauthorized);
   EXPECT_EQ(error_from_response("x", 403, R"({"message":"Not Authorized to perform this action!"})").kind,
             ErrorKind::unauthorized);
+  // TooManyRunningDeploymentsException is a 403 too, but a busy Marathon, not a missing permission.
+  const auto busy = error_from_response(
+      "POST /v2/groups", 403,
+      R"({"message":"Max number (100) of running deployments is achieved. Wait for existing deployments to complete or cancel oneusing force=true parameter. You can increase max deployment number by using --max_running_deployments parameter but be advised that this can have negative effects on the performance."})");
+  EXPECT_EQ(busy.kind, ErrorKind::unavailable);
+  EXPECT_EQ(busy.code, 403);
+  EXPECT_NE(busy.message.find("POST /v2/groups: HTTP 403: Max number (100) of running deployments"), std::string::npos)
+      << busy.message;
   const auto down = error_from_response("GET /v2/queue", 503, "<html>\r\nService Unavailable</html>");
   EXPECT_EQ(down.kind, ErrorKind::unavailable);
   EXPECT_NE(down.message.find("Service Unavailable"), std::string::npos);
