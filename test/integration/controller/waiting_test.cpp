@@ -105,3 +105,49 @@ TEST(Waiting, KillOfAWaitingTopologyLeavesNothingAndAResubmitWorks) {
   ASSERT_EQ(again.exit_code, 0) << again.out << again.err;
   ASSERT_TRUE(rig.wait_phase("stuck", Phase::Running, 30s)) << rig.describe("stuck");
 }
+
+// Marathon's --max_running_deployments: with a limit of 1 and one topology
+// stuck Waiting, Marathon refuses every other change with 403. The second
+// topology says why and waits; the stuck one can still be killed, and then
+// the second one runs.
+TEST(Waiting, AtMarathonsDeploymentLimitOthersWaitWithTheReasonAndAStuckOneCanBeKilled) {
+  RigOptions o = small_agents();
+  o.sim_args.insert(o.sim_args.end(), {"--max-running-deployments", "1"});
+  ControllerRig rig(o);
+  ASSERT_EQ(rig.cli({"submit", rig.spec_file("stuck", 2, 8.0, 16384)}).exit_code, 0);
+  ASSERT_TRUE(rig.wait_phase("stuck", Phase::Waiting, 30s)) << rig.describe("stuck");
+
+  ASSERT_EQ(rig.cli({"submit", rig.spec_file("small", 1, 1.0, 1024)}).exit_code, 0);
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto st = rig.status("small");
+        return st && st->last_error.find("Max number (1) of running deployments") != std::string::npos;
+      },
+      30s))
+      << rig.describe("small");
+  auto st = rig.status("small");
+  ASSERT_TRUE(st);
+  EXPECT_NE(st->phase, Phase::Failed) << rig.describe("small");
+  EXPECT_FALSE(rig.group("small").has_value());
+  int refused = 0;
+  for (const auto& q : rig.sim().requests())
+    if (q.method == "POST" && q.path == "/v2/groups" && q.status == 403) ++refused;
+  EXPECT_GE(refused, 1);
+
+  ASSERT_EQ(rig.cli({"kill", "stuck"}).exit_code, 0);
+  ASSERT_TRUE(wait_until([&] { return !rig.desired_exists("stuck"); }, 60s)) << rig.describe("stuck");
+  EXPECT_FALSE(rig.group("stuck").has_value());
+  // The kill cancelled the stuck deployment first, which no limit refuses,
+  // and only then suspended the group.
+  bool cancelled = false, suspended_after_cancel = false;
+  for (const auto& q : rig.sim().requests()) {
+    if (q.method == "DELETE" && q.path.rfind("/v2/deployments/", 0) == 0 && q.status / 100 == 2) cancelled = true;
+    if (q.method == "PUT" && q.path.rfind("/v2/groups/heron/topologies/stuck", 0) == 0 && q.status == 200)
+      suspended_after_cancel = cancelled;
+  }
+  EXPECT_TRUE(suspended_after_cancel);
+  ASSERT_TRUE(rig.wait_phase("small", Phase::Running, 60s)) << rig.describe("small");
+  st = rig.status("small");
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->last_error, "");
+}
