@@ -474,9 +474,15 @@ class Reconciliation {
       plan_change(t, target, diffs, held, all_zero, stuck, waiting);
       return;
     }
-    cond(kCondDrift, ConditionStatus::False, "NoDrift", "");
     // The apps are as wanted; Heron's nodes may still be missing or differ.
     const std::string heron = write_heron_state();
+    // Within a generation the controller wrote them before the group: what
+    // differs now was changed by hand, drift as apps edited by hand are.
+    if (!heron.empty() && !new_generation())
+      cond(kCondDrift, ConditionStatus::True, "HeronStateChanged",
+           "Heron's state was changed outside the controller; " + heron);
+    else
+      cond(kCondDrift, ConditionStatus::False, "NoDrift", "");
     if (target == 0) settle_suspended(held);
     else settle_running(t, waiting);
     if (!heron.empty()) {

@@ -5,6 +5,7 @@
 // group is sized from the packing plan; kill removes the nodes and a
 // resubmit writes them again; a refused definition writes nothing. The CLI
 // binary submits a package made with `tar czf` and kills the topology again.
+// A node changed by hand is drift and written back.
 
 #include "rig.hpp"
 
@@ -362,6 +363,48 @@ TEST(HeronState, NewDefinitionRewritesThePlanAndRollsTheGroup) {
   ASSERT_TRUE(rig.wait_phase("grow", Phase::Running, 30s, 1)) << rig.describe("grow");
   expect_packing_plan(rig, "grow", plan);
   expect_apps_match_plan(rig, "grow", plan);
+}
+
+// A node of Heron's changed by hand while the topology runs is drift, as apps
+// edited by hand are: written back, counted in drift_repairs_total, and
+// DriftDetected goes True and back to False.
+TEST(HeronState, NodeChangedByHandIsDriftAndWrittenBack) {
+  ControllerRig rig;
+  const std::string name = "handmade";
+  submit(rig, name, desired_json(name, word_count_defn(name)));
+  ASSERT_TRUE(rig.wait_phase(name, Phase::Running)) << rig.describe(name);
+  const std::string path = "/heron/packingplans/" + name;
+  const auto written = node(rig, path);
+  ASSERT_TRUE(written);
+  auto drift_repairs = [&] {
+    const std::string text = hmc::testing::http_request(rig.metrics_port(), "GET", "/metrics").body;
+    const std::string metric = "\nheron_marathon_drift_repairs_total ";
+    const auto at = text.find(metric);
+    return at == std::string::npos ? -1.0 : std::stod(text.substr(at + metric.size()));
+  };
+  EXPECT_EQ(drift_repairs(), 0);
+  const auto before = std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
+
+  auto r = rig.zk().set(path, "changed by hand");
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_TRUE(wait_until([&] { return node(rig, path) == written; }, 30s)) << rig.describe(name);
+  ASSERT_TRUE(wait_until([&] { return drift_repairs() == 1; }, 30s)) << rig.describe(name);
+  expect_packing_plan(rig, name, expected_plan(word_count_defn(name)));
+
+  // Written back: in sync again, no drift left, the transition after the edit.
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto s = rig.status(name);
+        if (!s) return false;
+        const auto* d = rc::find_condition(s->conditions, rc::kCondDrift);
+        const auto* synced = rc::find_condition(s->conditions, rc::kCondSynced);
+        return d && d->status == rc::ConditionStatus::False && d->reason == "NoDrift" &&
+               d->last_transition_time >= before && synced && synced->reason == "InSync";
+      },
+      30s))
+      << rig.describe(name);
+  EXPECT_EQ(rig.requests("PUT", "/v2/groups/heron/topologies/" + name), 0) << "the group was as wanted";
+  EXPECT_EQ(drift_repairs(), 1);
 }
 
 TEST(HeronState, CorruptDefinitionIsRefusedAndNothingIsWritten) {
