@@ -33,13 +33,20 @@ TEST(HeronOverrides, ANodeThatLeavesThemOutAgrees) {
   EXPECT_TRUE(heron_override_problems(t, word_count(), kCli).empty()) << "larger containers are fine";
 }
 
-TEST(HeronOverrides, EveryDisagreementInTheStatusWording) {
+// A node that disagrees on the name, the id, the container count and, by
+// `resources`, on what it asks below the plan.
+DesiredTopology disagreeing(const Resources& resources) {
   auto t = node();
   t.name = "other";
   t.topology_id = "word-count-0";
   t.containers_set = t.resources_set = true;
   t.containers = 3;
-  t.resources = {1, 2048, 16385};
+  t.resources = resources;
+  return t;
+}
+
+TEST(HeronOverrides, EveryDisagreementInTheStatusWording) {
+  const auto t = disagreeing({1, 2048, 16385});
   const std::vector<FieldError> want{
       {"/topologyDefn", "defines topology 'word-count', not 'other' (/name)"},
       {"/topologyId", "is 'word-count-0' but /topologyDefn has id 'word-count-1f2e'; leave topologyId out or make "
@@ -55,12 +62,7 @@ TEST(HeronOverrides, EveryDisagreementInTheStatusWording) {
 }
 
 TEST(HeronOverrides, EveryDisagreementInTheCliWording) {
-  auto t = node();
-  t.name = "other";
-  t.topology_id = "word-count-0";
-  t.containers_set = t.resources_set = true;
-  t.containers = 3;
-  t.resources = {5, 6144, 16384};
+  const auto t = disagreeing({5, 6144, 16384});
   const std::vector<FieldError> want{
       {"/topologyDefn", "word-count.defn in wc.tar.gz defines topology 'word-count', but spec.yaml names 'other'; "
                         "the names must be equal"},
