@@ -18,8 +18,6 @@ namespace {
 
 constexpr const char* kPlan = "Heron's packing plan (RoundRobinPacking)";
 
-double mb(std::int64_t bytes) { return static_cast<double>((bytes + rc::kMegabyte - 1) / rc::kMegabyte); }
-
 std::string number(double v) {
   if (std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 1e15) return std::to_string(static_cast<long long>(v));
   char buf[32];
@@ -31,7 +29,8 @@ std::string number(double v) {
 }
 
 std::string sizes(const rc::PackedResource& r) {
-  return "cpus " + number(r.cpu) + ", mem " + number(mb(r.ram)) + " MB, disk " + number(mb(r.disk)) + " MB";
+  const auto m = rc::heron_plan_resources(r);
+  return "cpus " + number(m.cpus) + ", mem " + number(m.mem) + " MB, disk " + number(m.disk) + " MB";
 }
 
 int instance_count(const HeronView& v) {
