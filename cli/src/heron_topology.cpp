@@ -18,8 +18,6 @@ namespace {
 
 constexpr const char* kPlan = "Heron's packing plan (RoundRobinPacking)";
 
-double mb(std::int64_t bytes) { return static_cast<double>((bytes + rc::kMegabyte - 1) / rc::kMegabyte); }
-
 std::string number(double v) {
   if (std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 1e15) return std::to_string(static_cast<long long>(v));
   char buf[32];
@@ -31,7 +29,8 @@ std::string number(double v) {
 }
 
 std::string sizes(const rc::PackedResource& r) {
-  return "cpus " + number(r.cpu) + ", mem " + number(mb(r.ram)) + " MB, disk " + number(mb(r.disk)) + " MB";
+  const auto m = rc::heron_plan_resources(r);
+  return "cpus " + number(m.cpus) + ", mem " + number(m.mem) + " MB, disk " + number(m.disk) + " MB";
 }
 
 int instance_count(const HeronView& v) {
@@ -75,44 +74,13 @@ std::variant<HeronView, std::string> heron_view(const std::string& topology_defn
   return v;
 }
 
-std::vector<std::string> plan_conflicts(const rc::DesiredTopology& t, const HeronView& v, const std::string& spec,
-                                        const std::string& defn) {
-  std::vector<std::string> out;
-  if (v.topology.name != t.name)
-    out.push_back(defn + " defines topology '" + v.topology.name + "', but " + spec + " names '" + t.name +
-                  "'; the names must be equal");
-  if (!t.topology_id.empty() && t.topology_id != v.topology.id)
-    out.push_back(spec + " sets topologyId '" + t.topology_id + "', but " + defn + " has id '" + v.topology.id +
-                  "'; leave topologyId out or make them equal");
-  const std::string plan = std::string(kPlan) + " of " + defn;
-  const int containers = static_cast<int>(v.plan.containers.size());
-  if (containers > rc::kMaxContainers)
-    out.push_back(plan + " has " + std::to_string(containers) + " containers (topology.stmgrs), more than " +
-                  std::to_string(rc::kMaxContainers));
-  if (t.containers_set && t.containers != containers)
-    out.push_back(spec + " sets containers " + std::to_string(t.containers) + ", but " + plan + " has " +
-                  std::to_string(containers) + " (topology.stmgrs); leave containers out or set topology.stmgrs to " +
-                  std::to_string(t.containers));
-  if (t.resources_set) {
-    const auto largest = v.plan.largest();
-    auto at_least = [&](const char* field, double given, double needed, const char* unit) {
-      if (given + 1e-9 >= needed) return;
-      out.push_back(spec + " sets resources." + field + " " + number(given) + unit + ", less than the " +
-                    number(needed) + unit + " the largest container of " + plan + " needs");
-    };
-    at_least("cpus", t.resources.cpus, largest.cpu, "");
-    at_least("mem", t.resources.mem, mb(largest.ram), " MB");
-    at_least("disk", t.resources.disk, mb(largest.disk), " MB");
-  }
-  return out;
+rc::HeronDefinition heron_definition(const HeronView& v) {
+  return {v.topology.name, v.topology.id, static_cast<int>(v.plan.containers.size()), v.plan.largest()};
 }
 
 void size_from_plan(rc::DesiredTopology& t, const HeronView& v) {
   if (!t.containers_set) t.containers = static_cast<int>(v.plan.containers.size());
-  if (!t.resources_set) {
-    const auto largest = v.plan.largest();
-    t.resources = {largest.cpu, mb(largest.ram), mb(largest.disk)};
-  }
+  if (!t.resources_set) t.resources = rc::heron_plan_resources(v.plan.largest());
 }
 
 std::string heron_summary(const rc::DesiredTopology& t, const HeronView& v) {

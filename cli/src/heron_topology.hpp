@@ -5,6 +5,7 @@
 
 #include "hmc/heron_state/heron_state.hpp"
 #include "hmc/reconciler/desired.hpp"
+#include "hmc/reconciler/heron_overrides.hpp"
 
 #include <boost/json/value.hpp>
 
@@ -26,13 +27,9 @@ struct HeronView {
 // Error: what is wrong, without naming the source.
 std::variant<HeronView, std::string> heron_view(const std::string& topology_defn);
 
-// Where a node disagrees with its definition, one message each: the name, a
-// given topologyId, `containers` given beside it (must equal the plan's
-// container count, topology.stmgrs) and `resources` given beside it (at least
-// the plan's largest container), as the controller checks them. `spec` and
-// `defn` name the spec and the definition in the messages.
-std::vector<std::string> plan_conflicts(const reconciler::DesiredTopology& t, const HeronView& v,
-                                        const std::string& spec, const std::string& defn);
+// What reconciler::heron_override_problems checks a node against, the
+// controller's checks the CLI makes before it writes.
+reconciler::HeronDefinition heron_definition(const HeronView& v);
 
 // Fills `containers` and `resources` the node leaves out from the plan, as
 // the controller sizes the group (MB rounded up).

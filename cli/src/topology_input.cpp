@@ -94,9 +94,9 @@ int check_topology_defn(Session& s, const LoadedSpec& spec, bool announce) {
   auto view = heron_view(t.topology_defn);
   if (auto* e = std::get_if<std::string>(&view)) return s.fail(exit_usage, source + ": " + *e);
   const auto& v = std::get<HeronView>(view);
-  const auto problems = plan_conflicts(t, v, spec.source, source);
+  const auto problems = rc::heron_override_problems(t, heron_definition(v), {spec.source, source});
   if (!problems.empty()) {
-    for (const auto& p : problems) s.ctx.err << "error: " << p << "\n";
+    for (const auto& p : problems) s.ctx.err << "error: " << p.message << "\n";
     s.ctx.err.flush();
     return exit_usage;
   }

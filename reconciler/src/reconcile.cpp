@@ -4,6 +4,8 @@
 
 #include "hmc/reconciler/reconcile.hpp"
 
+#include "hmc/reconciler/heron_overrides.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -33,12 +35,6 @@ std::string join(const std::vector<std::string>& v, const char* sep = ", ") {
     out += s;
   }
   return out;
-}
-
-std::string fmt_number(double d) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.6g", d);
-  return buf;
 }
 
 std::string fmt_duration(std::chrono::milliseconds d) {
@@ -202,39 +198,11 @@ class Reconciliation {
       if (!t.containers_set) t.containers = h->containers;
       return;
     }
-    if (h->topology_name != t.name)
-      errs.push_back({"/topologyDefn", "defines topology '" + h->topology_name + "', not '" + t.name +
-                                           "' (/name)"});
+    const auto problems = heron_override_problems(t, {h->topology_name, h->topology_id, h->containers, h->largest});
+    errs.insert(errs.end(), problems.begin(), problems.end());
     if (t.topology_id.empty()) t.topology_id = h->topology_id;
-    else if (t.topology_id != h->topology_id)
-      errs.push_back({"/topologyId", "is '" + t.topology_id + "' but /topologyDefn has id '" +
-                                         h->topology_id + "'; leave topologyId out or make them equal"});
-    const std::string plan = "Heron's packing plan of /topologyDefn (RoundRobinPacking)";
-    if (h->containers > kMaxContainers)
-      errs.push_back({"/topologyDefn", plan + " has " + std::to_string(h->containers) +
-                                           " containers (topology.stmgrs), more than " +
-                                           std::to_string(kMaxContainers)});
     if (!t.containers_set) t.containers = h->containers;
-    else if (t.containers != h->containers)
-      errs.push_back({"/containers", "is " + std::to_string(t.containers) + " but " + plan + " has " +
-                                         std::to_string(h->containers) +
-                                         " containers (topology.stmgrs); leave containers out or set "
-                                         "topology.stmgrs to " + std::to_string(t.containers)});
-    // Marathon takes MB: the plan's bytes, rounded up.
-    auto mb = [](std::int64_t bytes) { return static_cast<double>((bytes + kMegabyte - 1) / kMegabyte); };
-    const Resources need{h->largest.cpu, mb(h->largest.ram), mb(h->largest.disk)};
-    if (!t.resources_set) {
-      t.resources = need;
-      return;
-    }
-    auto at_least = [&](const char* path, double given, double needed, const char* unit) {
-      if (given + 1e-9 >= needed) return;
-      errs.push_back({path, "is " + fmt_number(given) + unit + ", less than the " + fmt_number(needed) + unit +
-                                " the largest container of " + plan + " needs"});
-    };
-    at_least("/resources/cpus", t.resources.cpus, need.cpus, "");
-    at_least("/resources/mem", t.resources.mem, need.mem, " MB");
-    at_least("/resources/disk", t.resources.disk, need.disk, " MB");
+    if (!t.resources_set) t.resources = heron_plan_resources(h->largest);
   }
 
   // Heron's nodes that are missing or differ from the prepared ones.
@@ -506,9 +474,15 @@ class Reconciliation {
       plan_change(t, target, diffs, held, all_zero, stuck, waiting);
       return;
     }
-    cond(kCondDrift, ConditionStatus::False, "NoDrift", "");
     // The apps are as wanted; Heron's nodes may still be missing or differ.
     const std::string heron = write_heron_state();
+    // Within a generation the controller wrote them before the group: what
+    // differs now was changed by hand, drift as apps edited by hand are.
+    if (!heron.empty() && !new_generation())
+      cond(kCondDrift, ConditionStatus::True, "HeronStateChanged",
+           "Heron's state was changed outside the controller; " + heron);
+    else
+      cond(kCondDrift, ConditionStatus::False, "NoDrift", "");
     if (target == 0) settle_suspended(held);
     else settle_running(t, waiting);
     if (!heron.empty()) {

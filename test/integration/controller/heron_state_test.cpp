@@ -3,7 +3,9 @@
 // real ZooKeeper before the group, each node read back with the real
 // `protoc --decode` against adapters/heron_state/proto; the marathon-sim
 // group is sized from the packing plan; kill removes the nodes and a
-// resubmit writes them again; a refused definition writes nothing.
+// resubmit writes them again; a refused definition writes nothing. The CLI
+// binary submits a package made with `tar czf` and kills the topology again.
+// A node changed by hand is drift and written back.
 
 #include "rig.hpp"
 
@@ -91,12 +93,18 @@ std::string word_count_defn(const std::string& name = "word-count", int stmgrs =
   return protoc("--encode", "heron.proto.api.Topology", "topology.proto", text);
 }
 
-// A desired node with the definition and no containers or resources.
-std::string desired_json(const std::string& name, const std::string& defn, const std::string& user = "alice",
-                         std::optional<int> containers = std::nullopt) {
+// The rig's spec without containers or resources: the packing plan sizes them.
+json::object spec_without_sizes(const std::string& name) {
   json::object o = json::parse(ControllerRig::spec_json(name)).as_object();
   o.erase("containers");
   o.erase("resources");
+  return o;
+}
+
+// A desired node with the definition and no containers or resources.
+std::string desired_json(const std::string& name, const std::string& defn, const std::string& user = "alice",
+                         std::optional<int> containers = std::nullopt) {
+  json::object o = spec_without_sizes(name);
   if (containers) o["containers"] = *containers;
   o["topologyDefn"] = hmc::base64_encode(defn);
   o["submissionUser"] = user;
@@ -195,6 +203,21 @@ void expect_execution_state(ControllerRig& rig, const std::string& name, const s
   EXPECT_EQ(values(f, "release_state.release_version"), V{HMC_VERSION});
 }
 
+// A topology package as `heron submit` leaves it: `tar czf` of the jar, the
+// `<name>.defn` and heron-conf/ at the top level.
+std::string topology_package(ControllerRig& rig, const std::string& name, const std::string& defn) {
+  const std::string dir = rig.tmp() + "/" + name + ".pkg";
+  EXPECT_EQ(hmc::testing::run_command({"mkdir", "-p", dir + "/heron-conf"}).exit_code, 0);
+  hmc::testing::write_file(dir + "/" + name + ".jar", "PK\x03\x04 not really a jar");
+  hmc::testing::write_file(dir + "/" + name + ".defn", defn);
+  hmc::testing::write_file(dir + "/heron-conf/scheduler.yaml", "heron.scheduler.is.service: False\n");
+  const std::string pkg = rig.tmp() + "/" + name + ".tar.gz";
+  auto r = hmc::testing::run_command(
+      {"tar", "czf", pkg, "-C", dir, name + ".jar", name + ".defn", "heron-conf/scheduler.yaml"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return pkg;
+}
+
 const rc::Condition* spec_valid(ControllerRig& rig, const std::string& name) {
   static thread_local std::optional<rc::TopologyStatus> s;
   s = rig.status(name);
@@ -244,6 +267,63 @@ TEST(HeronState, WrittenBeforeTheGroupWhichIsSizedFromThePackingPlan) {
   EXPECT_EQ(s->total_containers, 3);
 }
 
+// The user's way: `heron-marathon submit --topology-package` of a package
+// made with tar, the controller running. The definition reaches Heron's
+// nodes, the group runs one app per planned container plus the TManager's,
+// and `heron-marathon kill` removes the apps and Heron's nodes.
+TEST(HeronState, CliSubmitOfAPackageRunsAndCliKillRemovesEverything) {
+  ControllerRig rig;
+  const std::string name = "packaged";
+  const std::string defn = word_count_defn(name);
+  const std::string pkg = topology_package(rig, name, defn);
+  const std::string spec = rig.tmp() + "/" + name + ".json";
+  hmc::testing::write_file(spec, json::serialize(spec_without_sizes(name)));
+
+  auto r = rig.cli({"submit", spec, "--topology-package", pkg, "--wait", "--timeout", "60s"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err << rig.describe(name);
+  EXPECT_NE(r.out.find("topology definition " + name + ".defn in " + pkg + ": '" + name + "' (id " + name +
+                       "-1f2e), 2 components, 7 instances, 2 containers"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find(name + ": Running 3/3 containers"), std::string::npos) << r.out;
+
+  const auto plan = expected_plan(defn);
+  ASSERT_EQ(plan.containers.size(), 2u);
+  ASSERT_TRUE(rig.wait_phase(name, Phase::Running)) << rig.describe(name);
+  EXPECT_EQ(rig.running_tasks(name), 3);
+  expect_apps_match_plan(rig, name, plan);
+
+  auto desired = rig.zk().get("/heron-marathon/topologies/" + name);
+  ASSERT_TRUE(desired);
+  const auto d = json::parse(desired->data).as_object();
+  EXPECT_EQ(hmc::base64_decode(d.at("topologyDefn").as_string()), defn) << "the package's .defn, unchanged";
+  EXPECT_FALSE(d.contains("containers"));
+  EXPECT_FALSE(d.contains("resources"));
+  const std::string user(d.at("submissionUser").as_string());
+  EXPECT_FALSE(user.empty()) << "the submitting user";
+
+  auto topo = node(rig, "/heron/topologies/" + name);
+  ASSERT_TRUE(topo);
+  const auto t = text_fields(protoc("--decode", "heron.proto.api.Topology", "topology.proto", *topo));
+  using V = std::vector<std::string>;
+  EXPECT_EQ(values(t, "id"), V{name + "-1f2e"});
+  EXPECT_EQ(values(t, "name"), V{name});
+  EXPECT_EQ(values(t, "spouts.comp.name"), V{"sentence"});
+  EXPECT_EQ(values(t, "bolts.comp.name"), V{"count"});
+  EXPECT_TRUE(values(t, "spouts.comp.serialized_object").empty());
+  expect_packing_plan(rig, name, plan);
+  expect_execution_state(rig, name, user);
+
+  auto k = rig.cli({"kill", name, "--wait", "--timeout", "60s"});
+  ASSERT_EQ(k.exit_code, 0) << k.out << k.err << rig.describe(name);
+  EXPECT_FALSE(rig.desired_exists(name));
+  ASSERT_TRUE(wait_until([&] { return !rig.group(name).has_value(); }, 30s)) << rig.describe(name);
+  EXPECT_EQ(rig.app_count(name), -1);
+  for (const char* dir : {"topologies", "packingplans", "executionstate"})
+    EXPECT_FALSE(node(rig, "/heron/" + std::string(dir) + "/" + name)) << dir;
+  EXPECT_EQ(rig.heron_state_count(name), 0);
+}
+
 TEST(HeronState, KillRemovesItAndAResubmitWritesItAgain) {
   ControllerRig rig;
   const std::string defn = word_count_defn("resub");
@@ -283,6 +363,48 @@ TEST(HeronState, NewDefinitionRewritesThePlanAndRollsTheGroup) {
   ASSERT_TRUE(rig.wait_phase("grow", Phase::Running, 30s, 1)) << rig.describe("grow");
   expect_packing_plan(rig, "grow", plan);
   expect_apps_match_plan(rig, "grow", plan);
+}
+
+// A node of Heron's changed by hand while the topology runs is drift, as apps
+// edited by hand are: written back, counted in drift_repairs_total, and
+// DriftDetected goes True and back to False.
+TEST(HeronState, NodeChangedByHandIsDriftAndWrittenBack) {
+  ControllerRig rig;
+  const std::string name = "handmade";
+  submit(rig, name, desired_json(name, word_count_defn(name)));
+  ASSERT_TRUE(rig.wait_phase(name, Phase::Running)) << rig.describe(name);
+  const std::string path = "/heron/packingplans/" + name;
+  const auto written = node(rig, path);
+  ASSERT_TRUE(written);
+  auto drift_repairs = [&] {
+    const std::string text = hmc::testing::http_request(rig.metrics_port(), "GET", "/metrics").body;
+    const std::string metric = "\nheron_marathon_drift_repairs_total ";
+    const auto at = text.find(metric);
+    return at == std::string::npos ? -1.0 : std::stod(text.substr(at + metric.size()));
+  };
+  EXPECT_EQ(drift_repairs(), 0);
+  const auto before = std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
+
+  auto r = rig.zk().set(path, "changed by hand");
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_TRUE(wait_until([&] { return node(rig, path) == written; }, 30s)) << rig.describe(name);
+  ASSERT_TRUE(wait_until([&] { return drift_repairs() == 1; }, 30s)) << rig.describe(name);
+  expect_packing_plan(rig, name, expected_plan(word_count_defn(name)));
+
+  // Written back: in sync again, no drift left, the transition after the edit.
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto s = rig.status(name);
+        if (!s) return false;
+        const auto* d = rc::find_condition(s->conditions, rc::kCondDrift);
+        const auto* synced = rc::find_condition(s->conditions, rc::kCondSynced);
+        return d && d->status == rc::ConditionStatus::False && d->reason == "NoDrift" &&
+               d->last_transition_time >= before && synced && synced->reason == "InSync";
+      },
+      30s))
+      << rig.describe(name);
+  EXPECT_EQ(rig.requests("PUT", "/v2/groups/heron/topologies/" + name), 0) << "the group was as wanted";
+  EXPECT_EQ(drift_repairs(), 1);
 }
 
 TEST(HeronState, CorruptDefinitionIsRefusedAndNothingIsWritten) {

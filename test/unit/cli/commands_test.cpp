@@ -2,15 +2,11 @@
 // the paths a real server rarely takes on demand (write conflicts, lost
 // connections, refused credentials) and --wait with time under the test's control.
 
-#include "hmc/cli/app.hpp"
+#include "cli_fixture.hpp"
 #include "hmc/reconciler/desired.hpp"
 #include "hmc/reconciler/status.hpp"
-#include "hmc/testing/fake_zookeeper.hpp"
 
 #include <gtest/gtest.h>
-
-#include <map>
-#include <sstream>
 
 namespace {
 
@@ -24,18 +20,10 @@ containers: 2
 package: "http://repo.local/word-count.tar.gz"
 )";
 
-bool contains(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
+using hmc::testing::contains;
 
-class Commands : public ::testing::Test {
+class Commands : public hmc::testing::InProcessCli {
  protected:
-  int run(std::vector<std::string> args, const std::string& stdin_data = {}) {
-    in_.str(stdin_data);
-    in_.clear();
-    out_.str("");
-    err_.str("");
-    args.insert(args.end(), {"--zk", "127.0.0.1:2181"});
-    return hmc::cli::run(args, ctx_);
-  }
   int submit() { return run({"submit", "-"}, kSpec); }
   std::string state() {
     auto t = rc::parse_desired(zk_.data("/heron-marathon/topologies/word-count").value_or(""));
@@ -53,27 +41,6 @@ class Commands : public ::testing::Test {
     ASSERT_TRUE(c->ensure_path("/heron-marathon/status/word-count"));
     ASSERT_TRUE(c->set("/heron-marathon/status/word-count", rc::to_json(s)));
   }
-
-  hmc::testing::FakeZooKeeper zk_;
-  std::istringstream in_;
-  std::ostringstream out_, err_;
-  std::map<std::string, std::string> env_;
-  std::vector<std::function<void()>> on_sleep_;  // one per sleep, in order
-  int sleeps_ = 0;
-  hmc::cli::Context ctx_{in_,
-                         out_,
-                         err_,
-                         [this](const std::string& k) -> std::optional<std::string> {
-                           auto it = env_.find(k);
-                           if (it == env_.end()) return std::nullopt;
-                           return it->second;
-                         },
-                         [this](const hmc::zk::ZkOptions& o) { return zk_.connect(o); },
-                         [] { return std::chrono::system_clock::now(); },
-                         [this](std::chrono::milliseconds) {
-                           if (static_cast<std::size_t>(sleeps_) < on_sleep_.size()) on_sleep_[sleeps_]();
-                           ++sleeps_;
-                         }};
 };
 
 TEST_F(Commands, StateFlipsMergeAgainAfterAConcurrentChange) {

@@ -1,18 +1,14 @@
 // submit, update, diff, list and describe with a Heron topology definition
 // (--topology-defn), in process against the in-memory FakeZooKeeper.
 
-#include "hmc/cli/app.hpp"
+#include "cli_fixture.hpp"
 #include "hmc/common/base64.hpp"
 #include "hmc/heron_state/heron_state.hpp"
 #include "hmc/reconciler/desired.hpp"
-#include "hmc/testing/fake_zookeeper.hpp"
 #include "hmc/testing/process.hpp"
 
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
-
-#include <map>
-#include <sstream>
 
 namespace {
 
@@ -26,7 +22,7 @@ role: heron
 package: "http://repo.local/word-count.tar.gz"
 )";
 
-bool contains(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
+using hmc::testing::contains;
 
 hs::HeronTopology word_count(int stmgrs = 2, const std::string& id = "word-count-1f2e") {
   hs::HeronTopology t;
@@ -37,16 +33,9 @@ hs::HeronTopology word_count(int stmgrs = 2, const std::string& id = "word-count
   return t;
 }
 
-class HeronCommands : public ::testing::Test {
+class HeronCommands : public hmc::testing::InProcessCli {
  protected:
-  int run(std::vector<std::string> args, const std::string& stdin_data = kSpec) {
-    in_.str(stdin_data);
-    in_.clear();
-    out_.str("");
-    err_.str("");
-    args.insert(args.end(), {"--zk", "127.0.0.1:2181"});
-    return hmc::cli::run(args, ctx_);
-  }
+  HeronCommands() : InProcessCli(kSpec, {{"LOGNAME", "alice"}}) {}
   std::string defn_file(const hs::HeronTopology& t, const std::string& file = "word-count.defn") {
     const std::string path = dir_.path() + "/" + file;
     hmc::testing::write_file(path, hs::encode_topology(t));
@@ -59,21 +48,6 @@ class HeronCommands : public ::testing::Test {
   }
 
   hmc::testing::TempDir dir_;
-  hmc::testing::FakeZooKeeper zk_;
-  std::istringstream in_;
-  std::ostringstream out_, err_;
-  std::map<std::string, std::string> env_{{"LOGNAME", "alice"}};
-  hmc::cli::Context ctx_{in_,
-                         out_,
-                         err_,
-                         [this](const std::string& k) -> std::optional<std::string> {
-                           auto it = env_.find(k);
-                           if (it == env_.end()) return std::nullopt;
-                           return it->second;
-                         },
-                         [this](const hmc::zk::ZkOptions& o) { return zk_.connect(o); },
-                         [] { return std::chrono::system_clock::now(); },
-                         [](std::chrono::milliseconds) {}};
 };
 
 TEST_F(HeronCommands, SubmitWritesTheDefinitionTheUserAndNoSizes) {

@@ -136,6 +136,59 @@ const Case kCases[] = {
        EXPECT_NE(find_condition(p.status.conditions, kCondSynced)->message.find(w.heron_desired->nodes[1].path),
                  std::string::npos);
      }},
+    // Heron's nodes of this generation were written before the group: a node
+    // that differs or is gone now was changed by hand, drift like apps edited by hand.
+    {"HeronNodeChangedByHandIsDrift",
+     [](World& w) {
+       with_defn(w);
+       nodes_written(w);
+       deploy_effective(w);
+       w.prev(Phase::Running);
+       w.heron.digests[w.heron_desired->nodes[1].path] = 1;
+     },
+     {"WriteHeronState"}, Phase::Running, Health::Healthy,
+     {{kCondSynced, CS::False, "HeronStateChanged"}, {kCondDrift, CS::True, "HeronStateChanged"}}, true,
+     [](const World& w, const Plan& p) {
+       EXPECT_EQ(find_condition(p.status.conditions, kCondDrift)->message,
+                 "Heron's state was changed outside the controller; writing Heron's state " +
+                     w.heron_desired->nodes[1].path + " (differs)");
+     }},
+    {"HeronNodeDeletedByHandIsDrift",
+     [](World& w) {
+       with_defn(w);
+       nodes_written(w);
+       deploy_effective(w);
+       w.prev(Phase::Suspended);
+       w.t.state = DesiredState::suspended;
+       w.snap.groups[w.gid()] = deployed_group(w.cfg, effective(w), 0);
+       w.heron.digests.erase(w.heron_desired->nodes[0].path);
+     },
+     {"WriteHeronState"}, Phase::Suspended, Health::Suspended,
+     {{kCondSynced, CS::False, "HeronStateChanged"}, {kCondDrift, CS::True, "HeronStateChanged"}}, true,
+     [](const World& w, const Plan& p) {
+       EXPECT_NE(find_condition(p.status.conditions, kCondDrift)->message.find(w.heron_desired->nodes[0].path +
+                                                                               " (missing)"),
+                 std::string::npos);
+     }},
+    {"HeronNodesOfANewGenerationAreNoDrift",
+     [](World& w) {
+       with_defn(w);
+       nodes_written(w);
+       deploy_effective(w);
+       w.prev(Phase::Running).observed_generation = w.version - 1;
+       w.heron.digests[w.heron_desired->nodes[2].path] = 1;  // e.g. a new submissionUser
+     },
+     {"WriteHeronState"}, Phase::Running, Health::Healthy,
+     {{kCondSynced, CS::False, "HeronStateChanged"}, {kCondDrift, CS::False, "NoDrift"}}, true},
+    {"HeronDriftClearsOnceTheNodesAreBack",
+     [](World& w) {
+       with_defn(w);
+       nodes_written(w);
+       deploy_effective(w);
+       w.prev(Phase::Running, {{kCondDrift, CS::True, "HeronStateChanged", "", w.now - std::chrono::seconds(5)}});
+     },
+     {}, Phase::Running, Health::Healthy, {{kCondSynced, CS::True, "InSync"}, {kCondDrift, CS::False, "NoDrift"}},
+     false},
     {"NewDefinitionWritesThenRollsContainers",
      [](World& w) {
        with_defn(w);
