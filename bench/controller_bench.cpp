@@ -22,6 +22,9 @@
 //          [--zk-connection nio|nio-direct|netty] (ZooKeeper's client connections, default netty:
 //                                                 bench/zookeeper_bench.cpp shows why)
 //          [--log-level L] [--keep-log FILE]   (the controller's log level, and a copy of its log)
+//          [--max-running-deployments N] (marathon-sim's, as Marathon's --max_running_deployments, for
+//                                         the controller's run; default 100, Marathon's; 0: no limit.
+//                                         The floor client does not retry, so its run has no limit)
 #include "hmc/common/clock.hpp"
 #include "hmc/reconciler/desired.hpp"
 #include "hmc/reconciler/reconcile.hpp"
@@ -129,13 +132,14 @@ std::string spec_json(const std::string& name) {
 std::string name_of(int i) { return "t" + std::to_string(i); }
 
 // Agents for `topologies` x 2 tasks of 9 ports, 0.01 cpus, 16 MiB each.
-MarathonSimOptions sim_options(int topologies) {
+MarathonSimOptions sim_options(int topologies, int max_running_deployments) {
   MarathonSimOptions so;
   so.offer_period = "100ms";
   const int tasks = 2 * topologies;
   const int agents = tasks / 5000 + 1;  // 50,001 ports = 5,555 tasks per agent
   for (int i = 0; i < agents; ++i) so.agents.push_back("cpus=100,mem=200000,disk=200000,ports=10000-60000");
-  so.extra_args = {"--request-log-limit", "1000000"};
+  so.extra_args = {"--request-log-limit", "1000000", "--max-running-deployments",
+                   std::to_string(max_running_deployments)};
   return so;
 }
 
@@ -247,7 +251,7 @@ void print_post_timeline(const MarathonSim& sim, hmc::TimePoint t0, bool floor) 
 }
 
 double run_floor(int n, int concurrency) {
-  MarathonSim sim(sim_options(n));
+  MarathonSim sim(sim_options(n, 0));
   const auto rc = reconciler_config("127.0.0.1:2181");
   std::vector<std::string> bodies;
   bodies.reserve(static_cast<std::size_t>(n));
@@ -344,6 +348,7 @@ int main(int argc, char** argv) try {
   int n = 1000, concurrency = 4, workers = 4, idle_seconds = 60, latency_samples = 200, write_batch = 100, zk_warmup = 20000;
   std::string observe_interval = "200ms", log_level = "warn", keep_log, zk_connection = "netty";
   bool floor = true;
+  int max_running_deployments = 100;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto val = [&]() -> std::string {
@@ -362,16 +367,18 @@ int main(int argc, char** argv) try {
     else if (a == "--zk-connection") zk_connection = val();
     else if (a == "--log-level") log_level = val();
     else if (a == "--keep-log") keep_log = val();
+    else if (a == "--max-running-deployments") max_running_deployments = std::max(0, std::stoi(val()));
     else throw std::runtime_error("unknown option " + a);
   }
   hmc::testing::ZooKeeperServerOptions zk_options;
   zk_options.system_properties = hmc::testing::connection_properties(zk_connection);
-  std::printf("topologies=%d concurrency=%d workers=%d observe-interval=%s zk-connection=%s\n", n, concurrency,
-              workers, observe_interval.c_str(), zk_connection.c_str());
+  std::printf("topologies=%d concurrency=%d workers=%d observe-interval=%s zk-connection=%s "
+              "max-running-deployments=%d\n",
+              n, concurrency, workers, observe_interval.c_str(), zk_connection.c_str(), max_running_deployments);
   const double floor_ms = floor ? run_floor(n, concurrency) : -1;
 
   hmc::testing::ZooKeeperServer zk(zk_options);
-  MarathonSim sim(sim_options(n + latency_samples));
+  MarathonSim sim(sim_options(n + latency_samples, max_running_deployments));
   hmc::testing::TempDir tmp;
   std::vector<std::string> args = {std::string(HMC_BINARY_DIR) + "/controller/heron-marathon-controller",
                                    "--zk", zk.connect_string(), "--marathon", sim.url(),

@@ -6,6 +6,7 @@
 #include "hmc/zookeeper/zk_client.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <limits>
 #include <malloc.h>
 #include <utility>
@@ -57,6 +58,29 @@ bool same_status(const rc::TopologyStatus& a, const rc::TopologyStatus& b) {
 const char* const kHeronDirs[] = {"topologies", "packingplans", "pplans", "executionstate",
                                   "schedulers", "tmanagers", "tmasters", "metricscaches",
                                   "locks", "statefulcheckpoints"};
+
+// Actions whose Marathon request starts a deployment, so Marathon's
+// deployment limit applies to them (cancelling one and the launch delay do not).
+bool starts_deployment(const rc::Action& a) {
+  return std::holds_alternative<rc::CreateGroup>(a) || std::holds_alternative<rc::UpdateGroup>(a) ||
+         std::holds_alternative<rc::SuspendGroup>(a) || std::holds_alternative<rc::DeleteGroup>(a) ||
+         std::holds_alternative<rc::RestartApp>(a);
+}
+
+// Marathon's TooManyRunningDeploymentsException: the client makes it an
+// unavailable 403. Returns N of "Max number (N) of running deployments",
+// 0 when the message has none, nullopt for any other error.
+std::optional<std::size_t> deployment_limit_of(const Error& e) {
+  if (e.source != ErrorSource::marathon || e.code != 403 || e.kind != ErrorKind::unavailable) return std::nullopt;
+  const auto at = e.message.find("Max number (");
+  if (at == std::string::npos) return std::size_t{0};
+  std::size_t n = 0;
+  const char* p = e.message.data() + at + 12;
+  const char* end = e.message.data() + e.message.size();
+  auto [q, ec] = std::from_chars(p, end, n);
+  if (ec != std::errc{} || q == end || *q != ')') return std::size_t{0};
+  return n;
+}
 
 }  // namespace
 
@@ -562,6 +586,12 @@ bool Controller::observe_once() {
     }
   }
   observations_++;
+  {
+    // Fewer deployments than Marathon's limit: held changes may go.
+    std::lock_guard lock(mu_);
+    if (deployment_limit_ > 0 && snapshot_ && snapshot_->deployments.size() < deployment_limit_)
+      deployment_gate_until_ = {};
+  }
   for (auto& n : wake) queue_.add(n);
   // The previous snapshot, fingerprints and Heron state go before the trim.
   previous.reset();
@@ -694,7 +724,15 @@ void Controller::process(const std::string& name) {
   Result<void> failed{};
   bool forgotten = false;
   bool wrote = false;
+  bool held = false;  // at Marathon's deployment limit: the rest waits, no request sent
   for (auto& action : plan.actions) {
+    if (starts_deployment(action)) {
+      std::lock_guard lock(mu_);
+      if (steady_clock::now() < deployment_gate_until_) {
+        held = true;
+        break;
+      }
+    }
     // Fields are built only when they are written: this runs once per write.
     if (log::enabled(log::Level::info)) log::info("apply", {{"topology", name}, {"action", rc::describe(action)}});
     auto r = apply(name, action, forgotten);
@@ -724,6 +762,37 @@ void Controller::process(const std::string& name) {
 
   std::string result = "success";
   if (!failed) {
+    if (auto limit = deployment_limit_of(failed.error())) {
+      std::lock_guard lock(mu_);
+      deployment_gate_until_ = steady_clock::now() + options_.deployment_limit_hold;
+      deployment_limit_ = *limit;
+      deployment_limit_message_ = failed.error().message;
+      log::info("marathon deployment limit reached",
+                {{"topology", name}, {"limit", std::to_string(*limit)},
+                 {"hold_ms", std::to_string(options_.deployment_limit_hold.count())}});
+      held = true;
+    }
+  }
+  if (held) {
+    // Retried once the hold ends, spread over half of it; no error backoff.
+    milliseconds wait{0};
+    std::string why;
+    {
+      std::lock_guard lock(mu_);
+      const auto left = duration_cast<milliseconds>(deployment_gate_until_ - steady_clock::now());
+      const auto spread = std::max<std::int64_t>(1, options_.deployment_limit_hold.count() / 2);
+      wait = std::max(left, milliseconds{0}) +
+             milliseconds{static_cast<std::int64_t>((++deployment_jitter_ * 7919) % spread)};
+      why = deployment_limit_message_;
+      keys_[name].last_error = why;
+    }
+    queue_.forget(name);
+    queue_.add_after(name, wait);
+    plan.status.restarted = in.previous ? in.previous->restarted : rc::RestartGenerations{};
+    plan.status.last_error = why;
+    plan.status.retry_count = 0;
+    result = "requeue_after";
+  } else if (!failed) {
     const Error& e = failed.error();
     // A restart that did not happen is still pending: keep the generations applied before.
     plan.status.restarted = in.previous ? in.previous->restarted : rc::RestartGenerations{};

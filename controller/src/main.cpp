@@ -146,6 +146,8 @@ int main(int argc, char** argv) {
     ("resync-period", po::value<std::string>()->default_value("5m"), "full resync period")
     ("observe-interval", po::value<std::string>()->default_value("200ms"), "minimum time between two bulk Marathon observations")
     ("kill-force-after", po::value<std::string>()->default_value("2m"), "a kill may force Marathon after this long")
+    ("deployment-limit-hold", po::value<std::string>()->default_value("1s"),
+     "after Marathon's deployment limit refused a change, others that start a deployment wait this long")
     ("waiting-deadline", po::value<std::string>()->default_value("10m"), "Waiting longer than this is Degraded")
     ("offer-window", po::value<std::string>()->default_value("10m"), "how long declined offers are remembered")
     ("orphan-state-grace", po::value<std::string>()->default_value("5m"), "Heron state with no group and no desired node is cleaned once untouched this long")
@@ -237,6 +239,8 @@ int main(int argc, char** argv) {
     if (opts.workers < 1 || opts.workers > 256) throw UsageError("--workers: must be between 1 and 256");
     opts.resync_period = dur("resync-period", S ? &S->resync_period : nullptr);
     opts.min_observe_interval = duration_flag(vm, "observe-interval");
+    opts.deployment_limit_hold = duration_flag(vm, "deployment-limit-hold");
+    if (opts.deployment_limit_hold.count() <= 0) throw UsageError("--deployment-limit-hold: must be positive");
     opts.offer_window = dur("offer-window", S ? &S->policies.offer_window : nullptr);
     opts.queue.qps = num("qps", S ? &S->marathon.qps : nullptr);
     opts.queue.burst = num("burst", S ? &S->marathon.burst : nullptr);

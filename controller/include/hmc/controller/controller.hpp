@@ -72,6 +72,13 @@ struct ControllerOptions {
   // while Marathon still places the burst's tasks it holds them up, and shows
   // them in flight anyway. 0: never waits.
   std::size_t settle_after_writes = 100;
+  // Marathon's deployment limit (--max_running_deployments, 100 by default):
+  // once Marathon refused a change for it (403 "Max number (N) of running
+  // deployments is achieved"), changes that would start a deployment are
+  // held, without a request, for this long or until an observation shows
+  // fewer than N deployments. Held topologies retry then (spread over half
+  // this time), with no error backoff: the limit is a queue, not a failure.
+  std::chrono::milliseconds deployment_limit_hold = 1s;
   WorkQueueOptions queue;
   std::string identity;  // this replica's name, written into status
   bool leader_election = true;  // only the elected replica acts (<root>/election)
@@ -230,6 +237,11 @@ class Controller {
   std::map<std::string, SeenOffer> offers_seen_;  // offer id -> resources
   std::uint64_t cycles_started_ = 0;
   std::size_t writes_since_observe_ = 0;  // Marathon writes since the last observation started
+  // Marathon's deployment limit, once it refused a change (under mu_).
+  std::chrono::steady_clock::time_point deployment_gate_until_{};
+  std::size_t deployment_limit_ = 0;      // N of its message, 0 if unknown
+  std::string deployment_limit_message_;  // what held topologies show as lastError
+  std::uint64_t deployment_jitter_ = 0;   // spreads the retries of held topologies
   bool children_armed_ = false;
 
   std::atomic<bool> acting_{true};
