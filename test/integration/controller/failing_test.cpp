@@ -1,8 +1,8 @@
 // Containers that start and die: a package that cannot be fetched shows as
 // Failing with Mesos' message, fixing the spec clears it, a failing topology
 // is killed without leftovers, and a restart of one container touches only
-// that app. Real ZooKeeper, real marathon-sim with task faults, the real
-// controller binary.
+// that app (its task replaced, the others kept). Real ZooKeeper, real
+// marathon-sim with task faults, the real controller binary.
 
 #include "rig.hpp"
 
@@ -105,6 +105,12 @@ TEST(Failing, RestartOfOneContainerRestartsOnlyItsApp) {
   ControllerRig rig(fast_offers());
   ASSERT_EQ(rig.cli({"submit", rig.spec_file("wc")}).exit_code, 0);
   ASSERT_TRUE(rig.wait_phase("wc", Phase::Running, 60s)) << rig.describe("wc");
+  const auto tasks0 = rig.sim().task_ids("/heron/topologies/wc/0");
+  const auto tasks1 = rig.sim().task_ids("/heron/topologies/wc/1");
+  const auto tasks2 = rig.sim().task_ids("/heron/topologies/wc/2");
+  ASSERT_EQ(tasks0.size(), 1u);
+  ASSERT_EQ(tasks1.size(), 1u);
+  ASSERT_EQ(tasks2.size(), 1u);
 
   auto r = rig.cli({"restart", "wc", "--container", "1"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
@@ -118,6 +124,18 @@ TEST(Failing, RestartOfOneContainerRestartsOnlyItsApp) {
   EXPECT_EQ(rig.requests("POST", "/v2/apps/heron/topologies/wc/1/restart"), 1);
   EXPECT_EQ(rig.requests("POST", "/v2/apps/heron/topologies/wc/0/restart"), 0);
   EXPECT_EQ(rig.requests("POST", "/v2/apps/heron/topologies/wc/2/restart"), 0);
+  ASSERT_TRUE(rig.wait_phase("wc", Phase::Running, 60s)) << rig.describe("wc");
+  // In Marathon: container 1 runs a new task, the others keep theirs.
+  std::vector<std::string> now1;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        now1 = rig.sim().task_ids("/heron/topologies/wc/1");
+        return now1.size() == 1 && now1 != tasks1;
+      },
+      60s))
+      << "container 1's tasks: " << (now1.empty() ? "none" : now1.front()) << ", before " << tasks1.front();
+  EXPECT_EQ(rig.sim().task_ids("/heron/topologies/wc/0"), tasks0);
+  EXPECT_EQ(rig.sim().task_ids("/heron/topologies/wc/2"), tasks2);
   ASSERT_TRUE(rig.wait_phase("wc", Phase::Running, 60s)) << rig.describe("wc");
 
   // A container that does not exist is refused and nothing changes.
