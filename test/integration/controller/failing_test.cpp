@@ -143,3 +143,27 @@ TEST(Failing, RestartOfOneContainerRestartsOnlyItsApp) {
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_NE((bad.out + bad.err).find("7"), std::string::npos) << bad.out << bad.err;
 }
+
+TEST(Failing, FailureWindowFlagSetsTheWindow) {
+  RigOptions o = fast_offers();
+  o.controller_args = {"--failure-window", "90s"};
+  ControllerRig rig(o);
+  rig.sim().add_task_fault(R"({"kind":"exit","app":"/heron/topologies/crash/*","exitCode":3})");
+  ASSERT_EQ(rig.cli({"submit", rig.spec_file("crash")}).exit_code, 0);
+  ASSERT_TRUE(wait_until([&] { return is_failing(rig, "crash"); }, 60s)) << rig.describe("crash");
+  auto st = rig.status("crash");
+  ASSERT_TRUE(st);
+  EXPECT_NE(failing(*st)->message.find(" in the last 90s: "), std::string::npos) << failing(*st)->message;
+
+  // A value that is no duration, or no window at all, stops the start.
+  for (const auto& [value, expected] : std::vector<std::pair<std::string, std::string>>{
+           {"soon", "--failure-window: 'soon' is not a duration"},
+           {"0s", "--failure-window: must be greater than 0"}}) {
+    auto r = hmc::testing::run_command({std::string(HMC_BINARY_DIR) + "/controller/heron-marathon-controller", "--zk",
+                                        rig.zookeeper().connect_string(), "--marathon", rig.sim().url(),
+                                        "--metrics-address", "", "--health-address", "", "--failure-window", value},
+                                       {}, 60s);
+    EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+    EXPECT_NE(r.err.find(expected), std::string::npos) << r.err;
+  }
+}
