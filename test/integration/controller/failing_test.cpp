@@ -46,6 +46,17 @@ std::string spec_with_package(ControllerRig& rig, const std::string& name, const
   return path;
 }
 
+// Submits `name` with every container exiting (status 3) and waits until it
+// is Failing; returns the Failing condition's message, "" if it never was.
+std::string crash_until_failing(ControllerRig& rig, const std::string& name) {
+  rig.sim().add_task_fault(R"({"kind":"exit","app":"/heron/topologies/)" + name + R"(/*","exitCode":3})");
+  if (rig.cli({"submit", rig.spec_file(name)}).exit_code != 0) return {};
+  if (!wait_until([&] { return is_failing(rig, name); }, 60s)) return {};
+  auto st = rig.status(name);
+  const auto* c = st ? failing(*st) : nullptr;
+  return c ? c->message : std::string();
+}
+
 }  // namespace
 
 TEST(Failing, UnfetchablePackageIsFailingWithTheFetchMessageAndAFixClearsIt) {
@@ -85,13 +96,10 @@ TEST(Failing, UnfetchablePackageIsFailingWithTheFetchMessageAndAFixClearsIt) {
 
 TEST(Failing, KillOfAFailingTopologyLeavesNothingBehind) {
   ControllerRig rig(fast_offers());
-  rig.sim().add_task_fault(R"({"kind":"exit","app":"/heron/topologies/crash/*","exitCode":3})");
-  ASSERT_EQ(rig.cli({"submit", rig.spec_file("crash")}).exit_code, 0);
-  ASSERT_TRUE(wait_until([&] { return is_failing(rig, "crash"); }, 60s)) << rig.describe("crash");
-  auto st = rig.status("crash");
-  ASSERT_TRUE(st);
-  EXPECT_NE(failing(*st)->message.find("exited with status 3"), std::string::npos) << failing(*st)->message;
-  EXPECT_NE(failing(*st)->message.find("launch backoff"), std::string::npos) << failing(*st)->message;
+  const std::string message = crash_until_failing(rig, "crash");
+  ASSERT_FALSE(message.empty()) << rig.describe("crash");
+  EXPECT_NE(message.find("exited with status 3"), std::string::npos) << message;
+  EXPECT_NE(message.find("launch backoff"), std::string::npos) << message;
 
   auto k = rig.cli({"kill", "crash"});
   ASSERT_EQ(k.exit_code, 0) << k.out << k.err;
@@ -148,12 +156,9 @@ TEST(Failing, FailureWindowFlagSetsTheWindow) {
   RigOptions o = fast_offers();
   o.controller_args = {"--failure-window", "90s"};
   ControllerRig rig(o);
-  rig.sim().add_task_fault(R"({"kind":"exit","app":"/heron/topologies/crash/*","exitCode":3})");
-  ASSERT_EQ(rig.cli({"submit", rig.spec_file("crash")}).exit_code, 0);
-  ASSERT_TRUE(wait_until([&] { return is_failing(rig, "crash"); }, 60s)) << rig.describe("crash");
-  auto st = rig.status("crash");
-  ASSERT_TRUE(st);
-  EXPECT_NE(failing(*st)->message.find(" in the last 90s: "), std::string::npos) << failing(*st)->message;
+  const std::string message = crash_until_failing(rig, "crash");
+  ASSERT_FALSE(message.empty()) << rig.describe("crash");
+  EXPECT_NE(message.find(" in the last 90s: "), std::string::npos) << message;
 
   // A value that is no duration, or no window at all, stops the start.
   for (const auto& [value, expected] : std::vector<std::pair<std::string, std::string>>{

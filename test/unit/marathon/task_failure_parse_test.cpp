@@ -8,23 +8,14 @@
 // window, never a decision that needs them).
 
 #include "hmc/marathon/marathon_client.hpp"
+#include "marathon_examples.hpp"
 
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <optional>
-#include <sstream>
 
 namespace hmc::marathon {
 namespace {
-
-std::string example(const std::string& name) {
-  std::ifstream in(std::string(HMC_MARATHON_EXAMPLES) + "/" + name);
-  EXPECT_TRUE(in.good()) << "missing example " << name;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // One group /r/a with one app whose extra members are `members` (JSON text
 // without the surrounding braces, may be empty).
