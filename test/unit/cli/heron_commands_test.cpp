@@ -278,6 +278,19 @@ TEST_F(HeronCommands, RestartOfAContainerIsBoundedByThePackingPlan) {
   }
 }
 
+TEST_F(HeronCommands, RestartOfAContainerBesideAnUnpackableDefinitionIsRefused) {
+  ASSERT_EQ(run({"submit", "-", "--topology-defn", defn_file(word_count())}), 0) << err_.str();
+  auto t = node();
+  t.topology_defn = "CgF4";  // base64 of a Topology with only an id: no name, nothing to pack
+  ASSERT_TRUE(zk_.client()->set(kNode, rc::to_json(t)));
+  const auto before = zk_.data(kNode);
+  EXPECT_EQ(run({"restart", "word-count", "--container", "1"}), 1);
+  EXPECT_TRUE(contains(err_.str(), "topology 'word-count': its topologyDefn has no packing plan to count the "
+                                   "containers by (")) << err_.str();
+  EXPECT_TRUE(contains(err_.str(), "fix it with update before restarting a container")) << err_.str();
+  EXPECT_EQ(zk_.data(kNode), before) << "nothing written";
+}
+
 TEST_F(HeronCommands, RestartWithoutADefinitionIsBoundedByContainers) {
   ASSERT_EQ(run({"submit", "-"}), 0) << err_.str();  // containers defaults to 1
   ASSERT_EQ(run({"restart", "word-count", "--container", "1"}), 0) << err_.str();
