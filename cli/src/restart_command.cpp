@@ -41,9 +41,14 @@ int cmd_restart(Session& s) {
       const long long index = *s.opts.container;
       // With a topologyDefn and no override, the containers are the plan's.
       int containers = t->containers;
-      if (!t->topology_defn.empty() && !t->containers_set)
-        if (auto v = heron_view(t->topology_defn); std::holds_alternative<HeronView>(v))
-          containers = static_cast<int>(std::get<HeronView>(v).plan.containers.size());
+      if (!t->topology_defn.empty() && !t->containers_set) {
+        auto v = heron_view(t->topology_defn);
+        if (const auto* bad = std::get_if<std::string>(&v))
+          return s.fail(exit_failed, "topology '" + name + "': its topologyDefn has no packing plan to count the " +
+                                         "containers by (" + *bad + "); fix it with update before restarting a " +
+                                         "container");
+        containers = static_cast<int>(std::get<HeronView>(v).plan.containers.size());
+      }
       if (index > containers)
         return s.fail(exit_failed, "topology '" + name + "' has no container " + std::to_string(index) +
                                        ": its containers are 0 (the TManager) to " + std::to_string(containers));

@@ -152,6 +152,7 @@ int main(int argc, char** argv) {
     ("offer-window", po::value<std::string>()->default_value("10m"), "how long declined offers are remembered")
     ("orphan-state-grace", po::value<std::string>()->default_value("5m"), "Heron state with no group and no desired node is cleaned once untouched this long")
     ("waiting-threshold", po::value<std::string>()->default_value("30s"), "queued and overdue this long counts as Waiting")
+    ("failure-window", po::value<std::string>()->default_value("10m"), "task failures this recent make a container Failing")
     ("no-leader-election", po::bool_switch(), "act without electing a leader (only safe with a single replica)")
     ("remove-orphan-groups", po::bool_switch(), "delete groups owned by the controller that have no desired node")
     ("qps", po::value<double>()->default_value(10.0), "overall rate of retries")
@@ -257,6 +258,9 @@ int main(int argc, char** argv) {
     rc.waiting_deadline = dur("waiting-deadline", S ? &S->policies.waiting_deadline : nullptr);
     rc.waiting_threshold = dur("waiting-threshold", S ? &S->policies.waiting_threshold : nullptr);
     rc.orphan_state_grace = dur("orphan-state-grace", S ? &S->policies.orphan_state_grace : nullptr);
+    rc.failure_window = dur("failure-window", S ? &S->policies.failure_window : nullptr);
+    if (rc.failure_window <= std::chrono::milliseconds::zero())
+      throw UsageError("--failure-window: must be greater than 0 (a window of 0 counts no failure)");
     const std::string metrics_address = str("metrics-address", S ? &S->metrics_address : nullptr);
     const std::string health_address = str("health-address", S ? &S->health_address : nullptr);
 

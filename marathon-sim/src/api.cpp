@@ -1111,7 +1111,11 @@ Response Api::route(const Request& r, const std::string& path, const Query& q) {
     const auto raw = path.substr(9, path.size() - 9 - 6);
     auto id = resolve_id(raw, "/", &err);
     auto it = id ? s_.apps_.find(*id) : s_.apps_.end();
-    if (it == s_.apps_.end()) return message(404, "Application " + (id ? *id : raw) + " not found in tasks queue.");
+    // As Marathon's QueueResource.resetDelay: 404 unless the app has
+    // instances scheduled to launch, i.e. it is one GET /v2/queue lists.
+    const bool queued = it != s_.apps_.end() && s_.unsettled().count(it->first) &&
+                        it->second.tasks.size() < static_cast<std::size_t>(it->second.spec.instances);
+    if (!queued) return message(404, "Application " + (id ? *id : raw) + " not found in tasks queue.");
     it->second.delay.reset();  // the launch backoff of its config version, as LaunchQueue.resetDelay
     Response out;
     out.status = 204;

@@ -137,6 +137,7 @@ ControllerSettings load_controller_settings(const std::string& path, std::vector
       {"waiting_deadline", duration(&s.policies.waiting_deadline)},
       {"waiting_threshold", duration(&s.policies.waiting_threshold)},
       {"offer_window", duration(&s.policies.offer_window)},
+      {"failure_window", duration(&s.policies.failure_window)},
   };
   Section& marathon = top.sections["marathon"];
   marathon.values = {
@@ -167,6 +168,9 @@ ControllerSettings load_controller_settings(const std::string& path, std::vector
   }
   if (s.marathon.request_timeout.count() == 0) {
     throw ConfigError(f, "marathon.request_timeout", "expected a duration greater than 0, got '0'");
+  }
+  if (s.policies.failure_window.count() == 0) {  // a window of 0 would count no failure
+    throw ConfigError(f, "policies.failure_window", "expected a duration greater than 0, got '0'");
   }
   return s;
 }

@@ -298,4 +298,15 @@ std::vector<SimRequest> MarathonSim::requests() const {
 
 void MarathonSim::clear_requests() { admin("DELETE", "/_sim/requests", {}); }
 
+std::vector<std::string> MarathonSim::task_ids(const std::string& app_id) const {
+  const std::string target = "/v2/apps" + (app_id.starts_with('/') ? "" : std::string("/")) + app_id + "/tasks";
+  auto r = get(target);
+  if (r.status != 200)
+    throw std::runtime_error("GET " + target + ": " + std::to_string(r.status) + " " + r.body);
+  const auto v = boost::json::parse(r.body);
+  std::vector<std::string> out;
+  for (const auto& t : v.at("tasks").as_array()) out.emplace_back(t.at("id").as_string());
+  return out;
+}
+
 }  // namespace hmc::testing

@@ -218,4 +218,59 @@ TEST_F(HeronCommands, FlagsAreCheckedBeforeConnecting) {
   EXPECT_EQ(zk_.call_count(hmc::testing::FakeZkOp::get), 0u);
 }
 
+// restart --container N: with a topologyDefn and no containers override the
+// containers are the packing plan's (topology.stmgrs), not the default 1.
+struct RestartBoundCase {
+  const char* name;
+  int stmgrs;
+  std::string extra_spec;  // appended to kSpec
+};
+
+TEST_F(HeronCommands, RestartOfAContainerIsBoundedByThePackingPlan) {
+  const std::vector<RestartBoundCase> cases = {
+      {"plan of 3, no override", 3, ""},
+      {"plan of 3, override of 3", 3, "containers: 3\n"},
+      {"plan of 1, no override", 1, ""},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    ASSERT_TRUE(!zk_.data(kNode) || zk_.client()->remove(kNode));  // each case submits afresh
+    ASSERT_EQ(run({"submit", "-", "--topology-defn", defn_file(word_count(c.stmgrs))}, kSpec + c.extra_spec), 0)
+        << err_.str();
+    for (int index = 0; index <= c.stmgrs; ++index) {
+      ASSERT_EQ(run({"restart", "word-count", "--container", std::to_string(index)}), 0) << index << ": " << err_.str();
+      EXPECT_TRUE(contains(out_.str(), "restart of container " + std::to_string(index) + " requested")) << out_.str();
+      EXPECT_EQ(node().restart.containers.at(index), 1) << index;
+    }
+    const auto before = zk_.data(kNode);
+    const std::string over = std::to_string(c.stmgrs + 1);
+    EXPECT_EQ(run({"restart", "word-count", "--container", over}), 1);
+    EXPECT_TRUE(contains(err_.str(), "topology 'word-count' has no container " + over +
+                                         ": its containers are 0 (the TManager) to " + std::to_string(c.stmgrs)))
+        << err_.str();
+    EXPECT_EQ(zk_.data(kNode), before) << "nothing written";
+  }
+}
+
+TEST_F(HeronCommands, RestartOfAContainerBesideAnUnpackableDefinitionIsRefused) {
+  ASSERT_EQ(run({"submit", "-", "--topology-defn", defn_file(word_count())}), 0) << err_.str();
+  auto t = node();
+  t.topology_defn = "CgF4";  // base64 of a Topology with only an id: no name, nothing to pack
+  ASSERT_TRUE(zk_.client()->set(kNode, rc::to_json(t)));
+  const auto before = zk_.data(kNode);
+  EXPECT_EQ(run({"restart", "word-count", "--container", "1"}), 1);
+  EXPECT_TRUE(contains(err_.str(), "topology 'word-count': its topologyDefn has no packing plan to count the "
+                                   "containers by (")) << err_.str();
+  EXPECT_TRUE(contains(err_.str(), "fix it with update before restarting a container")) << err_.str();
+  EXPECT_EQ(zk_.data(kNode), before) << "nothing written";
+}
+
+TEST_F(HeronCommands, RestartWithoutADefinitionIsBoundedByContainers) {
+  ASSERT_EQ(run({"submit", "-"}), 0) << err_.str();  // containers defaults to 1
+  ASSERT_EQ(run({"restart", "word-count", "--container", "1"}), 0) << err_.str();
+  EXPECT_EQ(run({"restart", "word-count", "--container", "2"}), 1);
+  EXPECT_TRUE(contains(err_.str(), "has no container 2: its containers are 0 (the TManager) to 1")) << err_.str();
+  EXPECT_EQ(node().restart.containers.count(2), 0u);
+}
+
 }  // namespace

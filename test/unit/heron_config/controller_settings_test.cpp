@@ -45,6 +45,7 @@ void expect_defaults(const ControllerSettings& s) {
   EXPECT_EQ(s.policies.waiting_deadline, 10min);
   EXPECT_EQ(s.policies.waiting_threshold, 30s);
   EXPECT_EQ(s.policies.offer_window, 10min);
+  EXPECT_EQ(s.policies.failure_window, 10min);
   EXPECT_EQ(s.marathon.request_timeout, 10s);
   EXPECT_EQ(s.marathon.max_connections, 8);
   EXPECT_EQ(s.marathon.qps, 10);
@@ -82,6 +83,7 @@ policies:
   waiting_deadline: 20m
   waiting_threshold: 500ms
   offer_window: 1h30m
+  failure_window: 3m
 marathon:
   request_timeout: 3s
   max_connections: 2
@@ -105,6 +107,7 @@ log:
   EXPECT_EQ(s.policies.waiting_deadline, 20min);
   EXPECT_EQ(s.policies.waiting_threshold, 500ms);
   EXPECT_EQ(s.policies.offer_window, 90min);
+  EXPECT_EQ(s.policies.failure_window, 3min);
   EXPECT_EQ(s.marathon.request_timeout, 3s);
   EXPECT_EQ(s.marathon.max_connections, 2);
   EXPECT_EQ(s.marathon.qps, 2.5);
@@ -134,6 +137,8 @@ TEST(ControllerSettings, WrongTypesNameKeyAndExpectedType) {
   expect_error("policies:\n  remove_orphan_groups: sometimes\n", {"'policies.remove_orphan_groups'", "boolean"});
   expect_error("policies: true\n", {"'policies'", "map of settings"});
   expect_error("policies:\n  offer_window: [1m]\n", {"'policies.offer_window'", "duration", "a list"});
+  expect_error("policies:\n  failure_window: 0\n", {"'policies.failure_window'", "greater than 0"});
+  expect_error("policies:\n  failure_window: soon\n", {"'policies.failure_window'", "duration", "'soon'"});
   expect_error("marathon:\n  qps: 0\n", {"'marathon.qps'", "number greater than 0"});
   expect_error("marathon:\n  request_timeout: 10\n", {"'marathon.request_timeout'", "duration"});
   expect_error("metrics_address: 9464\n", {"'metrics_address'", "HOST:PORT"});

@@ -2,23 +2,13 @@
 // examples as vectors, plus hostile inputs that must give errors, not crashes.
 
 #include "hmc/marathon/marathon_client.hpp"
+#include "marathon_examples.hpp"
 #include "marathon_internal.hpp"
 
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
-
 namespace hmc::marathon {
 namespace {
-
-std::string example(const std::string& name) {
-  std::ifstream in(std::string(HMC_MARATHON_EXAMPLES) + "/" + name);
-  EXPECT_TRUE(in.good()) << "missing example " << name;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 TEST(ParseGroups, DirectSubgroupsOfTheRootAreTopologies) {
   auto groups = parse_groups(example("group.json"), "/");

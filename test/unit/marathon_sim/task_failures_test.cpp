@@ -157,6 +157,21 @@ TEST(SimTaskFaults, DeleteQueueDelayResetsTheBackoff) {
   EXPECT_EQ(json::parse(missing.body).at("message").as_string(), "Application /nope not found in tasks queue.");
 }
 
+// Marathon's QueueResource.resetDelay finds the app among those with
+// scheduled instances: a known app with nothing to launch is a 404 too.
+TEST(SimTaskFaults, DeleteQueueDelayOfAnAppNotQueuedIs404) {
+  SimDriver d;
+  ASSERT_EQ(d.call("POST", "/v2/apps", kFetchingApp).status, 201);
+  auto queued = d.call("DELETE", "/v2/queue/t/a/delay");
+  EXPECT_EQ(queued.status, 204) << "waiting for its first offer: queued";
+  d.tick(2);
+  ASSERT_EQ(app_json(d, "/t/a").at("tasksRunning").as_int64(), 1);
+  ASSERT_TRUE(queue_entry(d, "/t/a").is_null());
+  auto running = d.call("DELETE", "/v2/queue/t/a/delay");
+  EXPECT_EQ(running.status, 404);
+  EXPECT_EQ(json::parse(running.body).at("message").as_string(), "Application /t/a not found in tasks queue.");
+}
+
 TEST(SimTaskFaults, RemovingTheFaultOrChangingTheAppLetsItRun) {
   SimDriver d;
   const auto id = add_fault(d, R"({"kind":"fetch","fetchUri":"*/heron-core.tar.gz"})");

@@ -104,6 +104,49 @@ TEST(TrackFailures, FailuresLeaveTheWindow) {
   EXPECT_EQ(later.new_failures, 0);
 }
 
+// The controller's --failure-window: a failure counts exactly that long, and
+// the message names the window.
+struct WindowCase {
+  std::chrono::milliseconds window;
+  std::chrono::milliseconds still_counted;  // after the failure
+  std::chrono::milliseconds gone;
+  const char* text;
+};
+
+TEST(TrackFailures, ANonDefaultWindowCountsThatLong) {
+  const std::vector<WindowCase> cases = {
+      {2min, 2min, 2min + 1ms, "container 3 failed 1 time in the last 2m: boom"},
+      {90s, 89s, 91s, "container 3 failed 1 time in the last 90s: boom"},
+      {1h, 59min, 61min, "container 3 failed 1 time in the last 60m: boom"},
+  };
+  const MarathonSnapshot snap;
+  const TimePoint t = kConfig + 1min;
+  const auto g = group({app(3, "wc_3.a", t, "boom")});
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.text);
+    ReconcilerConfig cfg;
+    cfg.failure_window = c.window;
+    auto first = track_failures(cfg, g, {}, snap, t + 1s);
+    ASSERT_TRUE(first.failing);
+    EXPECT_EQ(first.new_failures, 1);
+    EXPECT_EQ(first.message.rfind(c.text, 0), 0u) << first.message;
+    auto kept = track_failures(cfg, g, first.memory, snap, t + c.still_counted);
+    EXPECT_TRUE(kept.failing);
+    EXPECT_EQ(kept.new_failures, 0) << "the same task is counted once";
+    ASSERT_EQ(kept.memory.size(), 1u);
+    EXPECT_EQ(kept.memory[0].times.size(), 1u);
+    auto gone = track_failures(cfg, g, kept.memory, snap, t + c.gone);
+    EXPECT_FALSE(gone.failing);
+    EXPECT_TRUE(gone.memory.empty());
+  }
+  // A failure older than the window when first seen is not counted at all.
+  ReconcilerConfig narrow;
+  narrow.failure_window = 30s;
+  auto late = track_failures(narrow, g, {}, snap, t + 31s);
+  EXPECT_FALSE(late.failing);
+  EXPECT_EQ(late.new_failures, 0);
+}
+
 TEST(TrackFailures, MessageShowsTheLaunchBackoffLeft) {
   const ReconcilerConfig cfg;
   MarathonSnapshot snap;

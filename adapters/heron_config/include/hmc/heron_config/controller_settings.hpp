@@ -20,6 +20,7 @@ struct PolicySettings {
   std::chrono::milliseconds waiting_deadline{std::chrono::minutes{10}};
   std::chrono::milliseconds waiting_threshold{std::chrono::seconds{30}};
   std::chrono::milliseconds offer_window{std::chrono::minutes{10}};
+  std::chrono::milliseconds failure_window{std::chrono::minutes{10}};  // task failures this recent: Failing
 };
 
 struct MarathonSettings {

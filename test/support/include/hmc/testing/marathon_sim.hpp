@@ -106,6 +106,9 @@ class MarathonSim {
   void advance(const std::string& duration);        // deterministic: moves time by e.g. "10m"
   std::vector<SimLogin> logins() const;             // every token issued, oldest first
   std::vector<SimRequest> requests() const;         // the request log, oldest first
+  // The ids of the app's tasks (GET /v2/apps/<id>/tasks, logged like any API
+  // call), in the simulator's order; throws unless the answer is 200.
+  std::vector<std::string> task_ids(const std::string& app_id) const;
   void clear_requests();
 
   // Stops the process (idempotent). The destructor calls it.
