@@ -25,6 +25,7 @@
 //          [--max-running-deployments N] (marathon-sim's, as Marathon's --max_running_deployments, for
 //                                         the controller's run; default 100, Marathon's; 0: no limit.
 //                                         The floor client does not retry, so its run has no limit)
+//          [--deployment-limit-hold D] (the controller's flag)
 #include "hmc/common/clock.hpp"
 #include "hmc/reconciler/desired.hpp"
 #include "hmc/reconciler/reconcile.hpp"
@@ -347,6 +348,7 @@ int main(int argc, char** argv) try {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   int n = 1000, concurrency = 4, workers = 4, idle_seconds = 60, latency_samples = 200, write_batch = 100, zk_warmup = 20000;
   std::string observe_interval = "200ms", log_level = "warn", keep_log, zk_connection = "netty";
+  std::string deployment_limit_hold;  // the controller's default unless given
   bool floor = true;
   int max_running_deployments = 100;
   for (int i = 1; i < argc; ++i) {
@@ -367,6 +369,7 @@ int main(int argc, char** argv) try {
     else if (a == "--zk-connection") zk_connection = val();
     else if (a == "--log-level") log_level = val();
     else if (a == "--keep-log") keep_log = val();
+    else if (a == "--deployment-limit-hold") deployment_limit_hold = val();
     else if (a == "--max-running-deployments") max_running_deployments = std::max(0, std::stoi(val()));
     else throw std::runtime_error("unknown option " + a);
   }
@@ -386,6 +389,7 @@ int main(int argc, char** argv) try {
                                    "--health-address", "127.0.0.1:" + std::to_string(hmc::testing::free_port()),
                                    "--workers", std::to_string(workers), "--observe-interval", observe_interval,
                                    "--log-level", log_level};
+  if (!deployment_limit_hold.empty()) args.insert(args.end(), {"--deployment-limit-hold", deployment_limit_hold});
   std::printf("controller:");
   for (std::size_t i = 1; i < args.size(); ++i) std::printf(" %s", args[i].c_str());
   std::printf("\n");

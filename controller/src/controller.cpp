@@ -421,6 +421,7 @@ void Controller::observer_loop() {
   steady_clock::duration last_cost{0};
   while (!stopping_) {
     bool resync = false;
+    std::vector<std::string> wake_held;
     {
       std::unique_lock lock(mu_);
       observe_cv_.wait_until(lock, std::min(next_resync, steady_clock::now() + 2s), [&] {
@@ -432,12 +433,24 @@ void Controller::observer_loop() {
         hooks_.tick(longest, total);
       }
       if (steady_clock::now() >= next_resync) resync = true;
+      // Held at Marathon's deployment limit past the hold, with nothing
+      // accepted since (the probe may have had nothing left to deploy).
+      if (!held_.empty() && steady_clock::now() >= deployment_gate_until_ + options_.deployment_limit_hold) {
+        for (std::size_t i = 0; i < static_cast<std::size_t>(options_.workers) && !held_.empty(); ++i) {
+          held_set_.erase(held_.front());
+          wake_held.push_back(std::move(held_.front()));
+          held_.pop_front();
+        }
+      }
       if (observe_after_resume_.exchange(false)) observe_requested_ = true;
       if (!observe_requested_ && !resync) {
         last_loop_ms_ = steady_ms();
+        lock.unlock();
+        for (auto& k : wake_held) queue_.add(k);
         continue;
       }
     }
+    for (auto& k : wake_held) queue_.add(k);
     // Space observations out: many requests inside the gap share one. The gap
     // grows with the cost of an observation (twice its duration), so bulk
     // reads never take more than a third of Marathon's time, however large
@@ -586,13 +599,17 @@ bool Controller::observe_once() {
     }
   }
   observations_++;
+  std::size_t room = 0;
   {
-    // Fewer deployments than Marathon's limit: held changes may go.
+    // Fewer deployments than Marathon's limit: that many held changes may go.
     std::lock_guard lock(mu_);
-    if (deployment_limit_ > 0 && snapshot_ && snapshot_->deployments.size() < deployment_limit_)
+    if (deployment_limit_ > 0 && snapshot_ && snapshot_->deployments.size() < deployment_limit_ && !held_.empty()) {
       deployment_gate_until_ = {};
+      room = deployment_limit_ - snapshot_->deployments.size();
+    }
   }
   for (auto& n : wake) queue_.add(n);
+  if (room) release_held(room);
   // The previous snapshot, fingerprints and Heron state go before the trim.
   previous.reset();
   s.reset();
@@ -605,6 +622,19 @@ bool Controller::observe_once() {
 }
 
 // ---- Reconcile ---------------------------------------------------------
+
+void Controller::release_held(std::size_t n) {
+  std::vector<std::string> go;
+  {
+    std::lock_guard lock(mu_);
+    while (go.size() < n && !held_.empty()) {
+      held_set_.erase(held_.front());
+      go.push_back(std::move(held_.front()));
+      held_.pop_front();
+    }
+  }
+  for (auto& k : go) queue_.add(k);
+}
 
 void Controller::worker_loop() {
   while (auto key = queue_.get()) {
@@ -724,12 +754,14 @@ void Controller::process(const std::string& name) {
   Result<void> failed{};
   bool forgotten = false;
   bool wrote = false;
-  bool held = false;  // at Marathon's deployment limit: the rest waits, no request sent
+  bool held = false;      // at Marathon's deployment limit: the rest waits, no request sent
+  bool accepted = false;  // Marathon took a change that starts a deployment
   for (auto& action : plan.actions) {
     if (starts_deployment(action)) {
       std::lock_guard lock(mu_);
       if (steady_clock::now() < deployment_gate_until_) {
         held = true;
+        if (held_set_.insert(name).second) held_.push_back(name);
         break;
       }
     }
@@ -741,6 +773,7 @@ void Controller::process(const std::string& name) {
       break;
     }
     wrote = true;
+    if (starts_deployment(action)) accepted = true;
     if (std::holds_alternative<rc::DeleteHeronState>(action) && !in.desired_raw && hooks_.orphan_cleaned)
       hooks_.orphan_cleaned();
   }
@@ -761,6 +794,7 @@ void Controller::process(const std::string& name) {
     hooks_.container_failures(name, plan.new_container_failures);
 
   std::string result = "success";
+  bool probe = false;  // this topology retries after the hold: the limit's probe
   if (!failed) {
     if (auto limit = deployment_limit_of(failed.error())) {
       std::lock_guard lock(mu_);
@@ -768,30 +802,32 @@ void Controller::process(const std::string& name) {
       deployment_limit_ = *limit;
       deployment_limit_message_ = failed.error().message;
       log::info("marathon deployment limit reached",
-                {{"topology", name}, {"limit", std::to_string(*limit)},
-                 {"hold_ms", std::to_string(options_.deployment_limit_hold.count())}});
+                {{"topology", name}, {"limit", std::to_string(*limit)}, {"held", std::to_string(held_.size())}});
       held = true;
+      probe = true;
     }
   }
+  if (accepted) {
+    bool waiting;
+    {
+      std::lock_guard lock(mu_);
+      waiting = !held_.empty();
+    }
+    if (waiting) release_held(2);  // Marathon had room: let more go, doubling while it has
+  }
   if (held) {
-    // Retried once the hold ends, spread over half of it; no error backoff.
-    milliseconds wait{0};
     std::string why;
     {
       std::lock_guard lock(mu_);
-      const auto left = duration_cast<milliseconds>(deployment_gate_until_ - steady_clock::now());
-      const auto spread = std::max<std::int64_t>(1, options_.deployment_limit_hold.count() / 2);
-      wait = std::max(left, milliseconds{0}) +
-             milliseconds{static_cast<std::int64_t>((++deployment_jitter_ * 7919) % spread)};
       why = deployment_limit_message_;
       keys_[name].last_error = why;
     }
     queue_.forget(name);
-    queue_.add_after(name, wait);
+    if (probe) queue_.add_after(name, options_.deployment_limit_hold);
     plan.status.restarted = in.previous ? in.previous->restarted : rc::RestartGenerations{};
     plan.status.last_error = why;
     plan.status.retry_count = 0;
-    result = "requeue_after";
+    result = "requeue";
   } else if (!failed) {
     const Error& e = failed.error();
     // A restart that did not happen is still pending: keep the generations applied before.

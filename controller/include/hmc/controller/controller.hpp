@@ -72,12 +72,13 @@ struct ControllerOptions {
   // while Marathon still places the burst's tasks it holds them up, and shows
   // them in flight anyway. 0: never waits.
   std::size_t settle_after_writes = 100;
-  // Marathon's deployment limit (--max_running_deployments, 100 by default):
-  // once Marathon refused a change for it (403 "Max number (N) of running
+  // Marathon's deployment limit (--max_running_deployments, 100 by default).
+  // Once Marathon refused a change for it (403 "Max number (N) of running
   // deployments is achieved"), changes that would start a deployment are
-  // held, without a request, for this long or until an observation shows
-  // fewer than N deployments. Held topologies retry then (spread over half
-  // this time), with no error backoff: the limit is a queue, not a failure.
+  // held, without a request, in arrival order. The refused topology retries
+  // after this long. An observation with fewer than N deployments lets that
+  // many held ones go, and each change Marathon accepts lets two more go.
+  // There is no error backoff: the limit is a queue, not a failure.
   std::chrono::milliseconds deployment_limit_hold = 1s;
   WorkQueueOptions queue;
   std::string identity;  // this replica's name, written into status
@@ -241,7 +242,8 @@ class Controller {
   std::chrono::steady_clock::time_point deployment_gate_until_{};
   std::size_t deployment_limit_ = 0;      // N of its message, 0 if unknown
   std::string deployment_limit_message_;  // what held topologies show as lastError
-  std::uint64_t deployment_jitter_ = 0;   // spreads the retries of held topologies
+  std::deque<std::string> held_;          // topologies held at the limit, oldest first
+  std::unordered_set<std::string> held_set_;
   bool children_armed_ = false;
 
   std::atomic<bool> acting_{true};
@@ -263,6 +265,8 @@ class Controller {
   void status_batch_done(std::uint64_t id, std::vector<std::pair<std::string, PendingStatus>> batch,
                          Result<void> r);
   void status_batch_lost();  // status_mu_ held
+  // Queues up to n topologies held at Marathon's deployment limit, oldest first.
+  void release_held(std::size_t n);
   // Drops a status write not sent yet; while held, nothing is sent, so a
   // delete of the status node issued under it comes after every write sent.
   std::unique_lock<std::mutex> hold_status_writes(const std::string& name);
