@@ -422,9 +422,13 @@ void Controller::observer_loop() {
   while (!stopping_) {
     bool resync = false;
     std::vector<std::string> wake_held;
+    bool check_room = false;  // topologies are held at Marathon's deployment limit
     {
       std::unique_lock lock(mu_);
-      observe_cv_.wait_until(lock, std::min(next_resync, steady_clock::now() + 2s), [&] {
+      // While topologies are held, Marathon's deployments are listed (cheap)
+      // every min_observe_interval to let them go as soon as there is room.
+      const auto tick = held_.empty() ? steady_clock::duration{2s} : steady_clock::duration{options_.min_observe_interval};
+      observe_cv_.wait_until(lock, std::min(next_resync, steady_clock::now() + tick), [&] {
         return stopping_ || observe_requested_ || observe_after_resume_ || steady_clock::now() >= next_resync;
       });
       if (stopping_) break;
@@ -435,6 +439,7 @@ void Controller::observer_loop() {
       if (steady_clock::now() >= next_resync) resync = true;
       // Held at Marathon's deployment limit past the hold, with nothing
       // accepted since (the probe may have had nothing left to deploy).
+      check_room = !held_.empty() && deployment_limit_ > 0;
       if (!held_.empty() && steady_clock::now() >= deployment_gate_until_ + options_.deployment_limit_hold) {
         for (std::size_t i = 0; i < static_cast<std::size_t>(options_.workers) && !held_.empty(); ++i) {
           held_set_.erase(held_.front());
@@ -447,10 +452,12 @@ void Controller::observer_loop() {
         last_loop_ms_ = steady_ms();
         lock.unlock();
         for (auto& k : wake_held) queue_.add(k);
+        if (check_room) release_at_room();
         continue;
       }
     }
     for (auto& k : wake_held) queue_.add(k);
+    if (check_room) release_at_room();
     // Space observations out: many requests inside the gap share one. The gap
     // grows with the cost of an observation (twice its duration), so bulk
     // reads never take more than a third of Marathon's time, however large
@@ -622,6 +629,20 @@ bool Controller::observe_once() {
 }
 
 // ---- Reconcile ---------------------------------------------------------
+
+void Controller::release_at_room() {
+  auto deployments = marathon_.list_deployments();
+  if (!deployments) return;  // the next observation reports Marathon's trouble
+  std::size_t room = 0;
+  {
+    std::lock_guard lock(mu_);
+    if (deployment_limit_ > deployments->size()) {
+      deployment_gate_until_ = {};
+      room = deployment_limit_ - deployments->size();
+    }
+  }
+  if (room) release_held(room);
+}
 
 void Controller::release_held(std::size_t n) {
   std::vector<std::string> go;

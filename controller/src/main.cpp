@@ -146,7 +146,7 @@ int main(int argc, char** argv) {
     ("resync-period", po::value<std::string>()->default_value("5m"), "full resync period")
     ("observe-interval", po::value<std::string>()->default_value("200ms"), "minimum time between two bulk Marathon observations")
     ("kill-force-after", po::value<std::string>()->default_value("2m"), "a kill may force Marathon after this long")
-    ("deployment-limit-hold", po::value<std::string>()->default_value("1s"),
+    ("deployment-limit-hold", po::value<std::string>()->default_value("200ms"),
      "after Marathon's deployment limit refused a change, others that start a deployment wait this long")
     ("waiting-deadline", po::value<std::string>()->default_value("10m"), "Waiting longer than this is Degraded")
     ("offer-window", po::value<std::string>()->default_value("10m"), "how long declined offers are remembered")

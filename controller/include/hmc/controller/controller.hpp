@@ -79,7 +79,7 @@ struct ControllerOptions {
   // after this long. An observation with fewer than N deployments lets that
   // many held ones go, and each change Marathon accepts lets two more go.
   // There is no error backoff: the limit is a queue, not a failure.
-  std::chrono::milliseconds deployment_limit_hold = 1s;
+  std::chrono::milliseconds deployment_limit_hold = 200ms;  // docs/benchmarks.md: 200ms converged fastest
   WorkQueueOptions queue;
   std::string identity;  // this replica's name, written into status
   bool leader_election = true;  // only the elected replica acts (<root>/election)
@@ -267,6 +267,9 @@ class Controller {
   void status_batch_lost();  // status_mu_ held
   // Queues up to n topologies held at Marathon's deployment limit, oldest first.
   void release_held(std::size_t n);
+  // Lists Marathon's deployments and releases as many held topologies as
+  // the limit leaves room for (opening the hold if there is any).
+  void release_at_room();
   // Drops a status write not sent yet; while held, nothing is sent, so a
   // delete of the status node issued under it comes after every write sent.
   std::unique_lock<std::mutex> hold_status_writes(const std::string& name);
