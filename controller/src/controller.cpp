@@ -440,13 +440,8 @@ void Controller::observer_loop() {
       // Held at Marathon's deployment limit past the hold, with nothing
       // accepted since (the probe may have had nothing left to deploy).
       check_room = !held_.empty() && deployment_limit_ > 0;
-      if (!held_.empty() && steady_clock::now() >= deployment_gate_until_ + options_.deployment_limit_hold) {
-        for (std::size_t i = 0; i < static_cast<std::size_t>(options_.workers) && !held_.empty(); ++i) {
-          held_set_.erase(held_.front());
-          wake_held.push_back(std::move(held_.front()));
-          held_.pop_front();
-        }
-      }
+      if (!held_.empty() && steady_clock::now() >= deployment_gate_until_ + options_.deployment_limit_hold)
+        wake_held = take_held_locked(static_cast<std::size_t>(options_.workers));
       if (observe_after_resume_.exchange(false)) observe_requested_ = true;
       if (!observe_requested_ && !resync) {
         last_loop_ms_ = steady_ms();
@@ -606,17 +601,9 @@ bool Controller::observe_once() {
     }
   }
   observations_++;
-  std::size_t room = 0;
-  {
-    // Fewer deployments than Marathon's limit: that many held changes may go.
-    std::lock_guard lock(mu_);
-    if (deployment_limit_ > 0 && snapshot_ && snapshot_->deployments.size() < deployment_limit_ && !held_.empty()) {
-      deployment_gate_until_ = {};
-      room = deployment_limit_ - snapshot_->deployments.size();
-    }
-  }
+  const std::size_t deployments = s->deployments.size();
   for (auto& n : wake) queue_.add(n);
-  if (room) release_held(room);
+  release_for_room(deployments);
   // The previous snapshot, fingerprints and Heron state go before the trim.
   previous.reset();
   s.reset();
@@ -633,26 +620,36 @@ bool Controller::observe_once() {
 void Controller::release_at_room() {
   auto deployments = marathon_.list_deployments();
   if (!deployments) return;  // the next observation reports Marathon's trouble
-  std::size_t room = 0;
+  release_for_room(deployments->size());
+}
+
+void Controller::release_for_room(std::size_t deployments) {
+  std::vector<std::string> go;
   {
+    // Fewer deployments than Marathon's limit: that many held changes may go.
     std::lock_guard lock(mu_);
-    if (deployment_limit_ > deployments->size()) {
-      deployment_gate_until_ = {};
-      room = deployment_limit_ - deployments->size();
-    }
+    if (held_.empty() || deployment_limit_ <= deployments) return;
+    deployment_gate_until_ = {};
+    go = take_held_locked(deployment_limit_ - deployments);
   }
-  if (room) release_held(room);
+  for (auto& k : go) queue_.add(k);
+}
+
+std::vector<std::string> Controller::take_held_locked(std::size_t n) {
+  std::vector<std::string> go;
+  while (go.size() < n && !held_.empty()) {
+    held_set_.erase(held_.front());
+    go.push_back(std::move(held_.front()));
+    held_.pop_front();
+  }
+  return go;
 }
 
 void Controller::release_held(std::size_t n) {
   std::vector<std::string> go;
   {
     std::lock_guard lock(mu_);
-    while (go.size() < n && !held_.empty()) {
-      held_set_.erase(held_.front());
-      go.push_back(std::move(held_.front()));
-      held_.pop_front();
-    }
+    go = take_held_locked(n);
   }
   for (auto& k : go) queue_.add(k);
 }

@@ -267,9 +267,13 @@ class Controller {
   void status_batch_lost();  // status_mu_ held
   // Queues up to n topologies held at Marathon's deployment limit, oldest first.
   void release_held(std::size_t n);
-  // Lists Marathon's deployments and releases as many held topologies as
-  // the limit leaves room for (opening the hold if there is any).
+  // Lists Marathon's deployments, then release_for_room.
   void release_at_room();
+  // With `deployments` running, releases as many held topologies as the
+  // limit leaves room for, and opens the hold if there is room.
+  void release_for_room(std::size_t deployments);
+  // Takes up to n held topologies, oldest first (mu_ held).
+  std::vector<std::string> take_held_locked(std::size_t n);
   // Drops a status write not sent yet; while held, nothing is sent, so a
   // delete of the status node issued under it comes after every write sent.
   std::unique_lock<std::mutex> hold_status_writes(const std::string& name);
